@@ -1,0 +1,3 @@
+from backrooms_scan.cli import main
+
+main()

@@ -1,0 +1,57 @@
+"""Transcript formats: each module sniffs its layout and yields Conversations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import import_module
+from typing import Callable, Iterator
+
+from backrooms_scan.decode import Document
+from backrooms_scan.model import Conversation
+
+# Most specific first: on equal confidence the earlier one wins.
+FORMAT_MODULES = (
+    "multiagent_html",
+    "backrooms",
+    "forklog",
+    "chatjson",
+    "chatlines",
+)
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    sniff: Callable[[str, str], float]
+    load: Callable[[Document], Iterator[Conversation]]
+
+
+def all_formats() -> list[Format]:
+    """Every format, each module contributing one or more (`FORMATS` or a single `NAME`)."""
+    found = []
+    for module_name in FORMAT_MODULES:
+        module = import_module(f"{__name__}.{module_name}")
+        found.extend(getattr(module, "FORMATS", None) or [Format(module.NAME, module.sniff, module.load)])
+    return found
+
+
+def format_names() -> list[str]:
+    return [fmt.name for fmt in all_formats()]
+
+
+def by_name(name: str) -> Format:
+    for fmt in all_formats():
+        if fmt.name == name:
+            return fmt
+    raise KeyError(name)
+
+
+def detect(doc: Document) -> Format | None:
+    """The format whose sniffer is most confident about this document, if any is."""
+    head = doc.head_text()
+    best, best_score = None, 0.0
+    for fmt in all_formats():
+        score = fmt.sniff(doc.name, head)
+        if score > best_score:
+            best, best_score = fmt, score
+    return best
