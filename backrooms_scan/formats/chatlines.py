@@ -1,0 +1,220 @@
+"""One turn per line: `[21:04:55] Explorer$ text` or `Claude: text`, as in terminal logs.
+
+A turn starts at a line `[time] Name$ text` or `Name: text` (Name: one to three words
+starting with a letter, at most 40 characters) and runs over the following lines until
+the next turn starts, so its text is a verbatim slice of the file.
+
+Which lines start turns is decided per file, so that labels inside turn text are not
+taken for speakers:
+- when most turn lines carry a `[HH:MM:SS]` stamp, lines without one are text;
+- when at least two speakers each start several turns, a name that starts only one
+  line (`Note: ...`, `Step 1: ...`) is read as text of the turn before it; `System`
+  is exempt, since a log often opens with a single system line.
+
+A speaker called `System` is prompt text (Role.SYSTEM); everyone else is Role.SPOKEN.
+`[HH:MM:SS]` is only a time of day: it becomes the turn timestamp when a date is known,
+from the stamp itself (`[2024-05-01 21:04:55]`) or from the file name (YYYYMMDD or
+YYYY-MM-DD); a time earlier than the previous one moves to the next day. ANSI colour
+codes are removed before reading, so positions refer to the text without them.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from backrooms_scan.decode import Document
+from backrooms_scan.model import Conversation, Role, SkipFile, Turn
+
+NAME = "chatlines"
+
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+TURN_LINE = re.compile(
+    r"^(?P<stamp>\[(?:(?P<date>\d{4}-\d{2}-\d{2})[ T])?(?P<time>\d{1,2}:\d{2}(?::\d{2})?)\][ \t]*)?"
+    r"(?P<name>[^\W\d_][\w.'\-]*(?: [\w.'\-]+){0,2})[:$](?: +|$)",
+    re.MULTILINE,
+)
+DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})(?!\d)")
+NOT_CHAT_LINES = re.compile(
+    r"^actors:|#SYSTEM>|#CONTEXT>|^###[ \t]+\S.*[ \t]###[ \t]*$|^###[ \t]+Round[ \t]+\d",
+    re.MULTILINE,
+)
+
+MAX_NAME_LENGTH = 40
+SNIFF_LINES = 400
+TURN_LINE_SHARE = 0.6
+SNIFF_SCORE = 0.4
+SYSTEM_SPEAKERS = frozenset({"system"})
+
+
+@dataclass(frozen=True)
+class TurnStart:
+    """A line that opens a turn: where it is, who speaks, when, and where the text begins.
+
+    `time` is the stamp's time of day as HH:MM:SS and `day` the stamp's own date, if any.
+    """
+
+    line_start: int
+    text_start: int
+    speaker: str
+    time: str | None
+    day: str | None
+
+
+def strip_ansi(text: str) -> str:
+    """The text without ANSI terminal escape sequences (colours, cursor moves)."""
+    return ANSI_ESCAPE.sub("", text) if "\x1b" in text else text
+
+
+def sniff(name: str, head_text: str) -> float:
+    """0.4 when most of at least 3 lines open chat turns by 2+ speakers, one of them recurring."""
+    head = strip_ansi(head_text)
+    if NOT_CHAT_LINES.search(head):
+        return 0.0
+    lines = [line for line in head.splitlines()[:SNIFF_LINES] if line.strip()]
+    if len(lines) < 3:
+        return 0.0
+    speakers = [m["name"] for m in map(_turn_line, lines) if m]
+    some_speaker_recurs = len(speakers) > len(set(speakers))
+    if (
+        len(speakers) >= TURN_LINE_SHARE * len(lines)
+        and len(set(speakers)) >= 2
+        and some_speaker_recurs
+    ):
+        return SNIFF_SCORE
+    return 0.0
+
+
+def load(doc: Document) -> Iterator[Conversation]:
+    """One conversation per file, one turn per chat line plus its continuation lines."""
+    text = strip_ansi(doc.read_text())
+    starts = _accepted_starts(_candidate_starts(text))
+    if not starts:
+        raise SkipFile("not a chat log: no `Name: text` or `[time] Name$ text` lines")
+    if text[: starts[0].line_start].strip():
+        doc.notices.add("text before the first chat line is not part of any turn", 1)
+    timestamps = _timestamps(starts, date_from_name(doc.name))
+    turns = tuple(_iter_turns(doc.path, text, starts, timestamps))
+    first_known = next((t for t in timestamps if t is not None), None)
+    yield Conversation(doc.path, doc.path, NAME, turns, timestamp=first_known)
+
+
+def date_from_name(name: str) -> date | None:
+    """The first valid YYYYMMDD or YYYY-MM-DD date in a file name."""
+    for match in DATE_IN_NAME.finditer(name):
+        try:
+            return date(*map(int, match.groups()))
+        except ValueError:
+            continue
+    return None
+
+
+def _turn_line(line: str) -> re.Match[str] | None:
+    match = TURN_LINE.match(line)
+    if match and len(match["name"]) <= MAX_NAME_LENGTH:
+        return match
+    return None
+
+
+def _candidate_starts(text: str) -> list[TurnStart]:
+    return [
+        TurnStart(m.start(), m.end(), m["name"], _clock(m["time"]), _valid_day(m["date"]))
+        for m in TURN_LINE.finditer(text)
+        if len(m["name"]) <= MAX_NAME_LENGTH
+    ]
+
+
+def _accepted_starts(candidates: list[TurnStart]) -> list[TurnStart]:
+    stamped = [c for c in candidates if c.time is not None]
+    if 2 * len(stamped) >= len(candidates) > 0:
+        candidates = stamped
+    turns_by = Counter(c.speaker for c in candidates)
+    recurring = {speaker for speaker, count in turns_by.items() if count >= 2}
+    if len(recurring) >= 2:
+        candidates = [c for c in candidates if c.speaker in recurring or _is_system(c.speaker)]
+    return candidates
+
+
+def _is_system(speaker: str) -> bool:
+    return speaker.casefold() in SYSTEM_SPEAKERS
+
+
+def _timestamps(starts: list[TurnStart], file_day: date | None) -> list[str | None]:
+    """ISO timestamps for the turns whose date is known, rolling over past midnight."""
+    timestamps: list[str | None] = []
+    day, previous = file_day, ""
+    for start in starts:
+        if start.time is None:
+            timestamps.append(None)
+            continue
+        clock = start.time
+        if start.day is not None:
+            timestamps.append(f"{start.day}T{clock}")
+            continue
+        if day is not None and clock < previous:
+            day += timedelta(days=1)
+        previous = clock
+        timestamps.append(None if day is None else f"{day.isoformat()}T{clock}")
+    return timestamps
+
+
+def _clock(time_of_day: str | None) -> str | None:
+    """`9:05` -> `09:05:00`; None when absent or not a time of day."""
+    if time_of_day is None:
+        return None
+    hours, minutes, seconds = (*map(int, time_of_day.split(":")), 0)[:3]
+    if hours > 23 or minutes > 59 or seconds > 59:
+        return None
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}"
+
+
+def _valid_day(day: str | None) -> str | None:
+    try:
+        return None if day is None else date.fromisoformat(day).isoformat()
+    except ValueError:
+        return None
+
+
+def _iter_turns(
+    path: str, text: str, starts: list[TurnStart], timestamps: list[str | None]
+) -> Iterator[Turn]:
+    line_starts = _line_starts(text)
+    ends = [s.line_start for s in starts[1:]] + [len(text)]
+    for index, (start, end, timestamp) in enumerate(zip(starts, ends, timestamps), 1):
+        body, offset = _trimmed_slice(text, start.text_start, end)
+        line, column = _position(line_starts, offset)
+        role = Role.SYSTEM if _is_system(start.speaker) else Role.SPOKEN
+        yield Turn(
+            conversation=path,
+            index=index,
+            speaker=start.speaker,
+            role=role,
+            text=body,
+            source=path,
+            line=line,
+            column=column,
+            timestamp=timestamp,
+        )
+
+
+def _trimmed_slice(text: str, start: int, end: int) -> tuple[str, int]:
+    """`text[start:end]` without surrounding blank lines or trailing space, and its offset."""
+    content = text[start:end].lstrip()
+    if not content:
+        return "", start
+    newline = text.rfind("\n", start, end - len(content))
+    begin = start if newline == -1 else newline + 1
+    return text[begin:end].rstrip(), begin
+
+
+def _line_starts(text: str) -> list[int]:
+    return [0, *(m.end() for m in re.finditer("\n", text))]
+
+
+def _position(line_starts: list[int], offset: int) -> tuple[int, int]:
+    line = bisect_right(line_starts, offset)
+    return line, offset - line_starts[line - 1] + 1
