@@ -1,0 +1,547 @@
+"""Chat JSON / JSONL exports (format C): ShareGPT, OpenAI-messages and archive conversations.
+
+One loader reads a single JSON document, a top-level array of conversations
+(streamed with ijson, memory bounded by one conversation) and JSONL (one
+conversation per line, read line by line). Which of them a file is, is decided
+from its content, not its name.
+
+Positions: JSON strings are not verbatim source text, so every turn carries
+only where its conversation record starts. For JSONL that is the record's
+line (column 1); for a JSON document (or several concatenated) the line and
+column where the object opens; for an element of a top-level array it is
+line 1, column 1, because ijson does not report where an item starts.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import json
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import suppress
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import chain
+from typing import BinaryIO
+
+import ijson
+
+from backrooms_scan.decode import Document
+from backrooms_scan.model import Conversation, Role, SkipFile, Turn
+
+NAME = "json"
+
+JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
+# An array or object whose first element could only be JSON; keeps `[21:04:55] Alice: hi`
+# and `{Claude 1}` lines for the plain-text formats.
+_JSON_OPENING = re.compile(
+    r'\[\s*(?:[\[\]{"]|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?\s*[,\]]|true\b|false\b|null\b)'
+    r'|\{\s*["}]'
+)
+
+# A file with none of its first records conversation-shaped is not read further.
+EARLY_CHECK = 10
+CHUNK_SIZE = 64 * 1024
+# How much of a streamed array is kept to point at a parse error by line and column.
+ERROR_CAPTURE_LIMIT = 1024 * 1024
+
+SYSTEM_ROLES = frozenset({"system", "developer"})
+TIMESTAMP_KEYS = ("started_at", "timestamp", "created_at")
+
+_UTF8_BOM = codecs.BOM_UTF8
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_JSON_WHITESPACE = re.compile(r"[ \t\r\n]*")
+
+
+def sniff(name: str, head_text: str) -> float:
+    """0.8 when the content opens like a JSON object or array, 0.9 with a JSON file name."""
+    head = head_text
+    if head.startswith("\ufffd\ufffd"):  # a UTF-16 BOM seen through a UTF-8 decoder
+        head = head[2:200].replace("\x00", "")
+    head = head.lstrip("\ufeff \t\r\n")
+    if not _JSON_OPENING.match(head[:400]):
+        return 0.0
+    return 0.9 if name.lower().endswith(JSON_SUFFIXES) else 0.8
+
+
+def load(doc: Document) -> Iterator[Conversation]:
+    """The conversations of a JSON document, top-level array or JSONL file.
+
+    Raises SkipFile when the file holds no conversation-shaped object, or is
+    broken JSON before any conversation was read.
+    """
+    prefix, stream = _opening_bytes(doc.stream)
+    first = prefix.lstrip()[:1]
+    if first == b"[":
+        records = _array_records(prefix, stream)
+        yield from _conversations(doc, records, always_numbered=True)
+    elif first == b"{":
+        records = _object_records(prefix, stream)
+        yield from _conversations(doc, records, always_numbered=False)
+    elif not first:
+        raise SkipFile("empty file")
+    else:
+        raise SkipFile("not a transcript")
+
+
+# --- turning one decoded object into a conversation -------------------------------------
+
+
+def conversation_from_object(
+    value: object, conversation_id: str, source: str, line: int = 1, column: int = 1
+) -> Conversation | None:
+    """The conversation held by one ShareGPT, OpenAI-messages or archive object, else None."""
+    sharegpt, messages = _message_lists(value)
+    if sharegpt is not None:
+        said: Iterable[_Message] = _sharegpt_messages(value, sharegpt)
+    elif messages is not None:
+        said = chain(_archive_system_prompts(value), _openai_messages(value, messages))
+    else:
+        return None
+    scenario = _scenario_name(value.get("scenario"))
+    started = _timestamp_of(value)
+    turns = tuple(
+        Turn(
+            conversation=conversation_id, index=index, speaker=message.speaker,
+            role=message.role, text=message.text, source=source, line=line, column=column,
+            model=message.model, scenario=scenario, timestamp=message.timestamp or started,
+            verbatim=False,
+        )
+        for index, message in enumerate(said, start=1)
+    )
+    return Conversation(
+        id=conversation_id, source=source, format=NAME, turns=turns,
+        scenario=scenario, timestamp=started,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Message:
+    speaker: str
+    role: Role
+    text: str
+    model: str | None
+    timestamp: str | None = None
+
+
+def is_conversation(value: object) -> bool:
+    """Whether a decoded JSON value has the shape of one of the three conversation styles."""
+    return _message_lists(value) != (None, None)
+
+
+def _message_lists(value: object) -> tuple[list[dict] | None, list[dict] | None]:
+    """(ShareGPT messages, OpenAI/archive messages) of a conversation object; both None if not one."""
+    if not isinstance(value, dict):
+        return None, None
+    sharegpt = _message_list(value.get("conversations"), ("from", "role"))
+    if sharegpt is not None:
+        return sharegpt, None
+    return None, _message_list(value.get("messages"), ("role",))
+
+
+def _sharegpt_messages(conversation: dict, messages: list[dict]) -> Iterator[_Message]:
+    """ShareGPT `from`/`value` messages (some exports write `role`/`content` instead)."""
+    model = _text_or_none(conversation.get("model"))
+    for message in messages:
+        speaker = _speaker(message.get("from", message.get("role")))
+        yield _Message(
+            speaker,
+            Role.SYSTEM if speaker == "system" else Role.SPOKEN,
+            content_text(message["value"] if "value" in message else message.get("content")),
+            _text_or_none(message.get("model")) or model,
+            _timestamp_of(message),
+        )
+
+
+def _openai_messages(conversation: dict, messages: list[dict]) -> Iterator[_Message]:
+    """OpenAI-style messages; in archive exports `role` is the actor, its model in participants."""
+    model = _text_or_none(conversation.get("model"))
+    models_by_actor = _participant_models(conversation)
+    for message in messages:
+        role = _speaker(message.get("role"))
+        yield _Message(
+            _text_or_none(message.get("name")) or role,
+            Role.SYSTEM if role in SYSTEM_ROLES else Role.SPOKEN,
+            content_text(message.get("content")),
+            _text_or_none(message.get("model")) or models_by_actor.get(role) or model,
+            _timestamp_of(message),
+        )
+
+
+def _archive_system_prompts(conversation: dict) -> Iterator[_Message]:
+    scenario = conversation.get("scenario")
+    prompts = scenario.get("system_prompts") if isinstance(scenario, dict) else None
+    if not isinstance(prompts, dict):
+        return
+    model = _text_or_none(conversation.get("model"))
+    models_by_actor = _participant_models(conversation)
+    for actor, prompt in prompts.items():
+        yield _Message(
+            str(actor), Role.SYSTEM, content_text(prompt), models_by_actor.get(str(actor)) or model
+        )
+
+
+def _participant_models(conversation: dict) -> dict[str, str]:
+    participants = conversation.get("participants")
+    if not isinstance(participants, dict):
+        return {}
+    return {str(actor): model for actor, model in participants.items() if _text_or_none(model)}
+
+
+def content_text(content: object) -> str:
+    """A message's text: a string, or the text parts of a list of parts; '' for null or images."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        text = content.get("text")
+        return text if isinstance(text, str) and content.get("type", "text") == "text" else ""
+    if isinstance(content, list):
+        return "\n".join(part for part in map(content_text, content) if part)
+    return ""
+
+
+def _message_list(value: object, keys: tuple[str, ...]) -> list[dict] | None:
+    """The message dicts of a conversation (archive rounds flattened), if any has one of `keys`."""
+    if not isinstance(value, list):
+        return None
+    if any(isinstance(item, list) for item in value):
+        value = chain.from_iterable(item if isinstance(item, list) else (item,) for item in value)
+    messages = [item for item in value if isinstance(item, dict)]
+    return messages if any(key in message for message in messages for key in keys) else None
+
+
+def _scenario_name(scenario: object) -> str | None:
+    if isinstance(scenario, dict):
+        return _text_or_none(scenario.get("name"))
+    return _text_or_none(scenario)
+
+
+def _timestamp_of(record: dict) -> str | None:
+    for key in TIMESTAMP_KEYS:
+        value = record.get(key)
+        if value is None or value == "" or isinstance(value, bool):
+            continue
+        if isinstance(value, (str, int, float)):
+            return str(value)
+    return None
+
+
+def _speaker(value: object) -> str:
+    return value if isinstance(value, str) and value else "unknown"
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+# --- records: the top-level values of a file, whatever its layout --------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Record:
+    """One top-level value (JSONL line, array item, document) or the parse error in its place."""
+
+    number: int
+    where: str
+    line: int
+    column: int = 1
+    value: object = None
+    error: str | None = None
+    error_column: int | None = None
+    fatal: bool = False
+    notice_line: int | None = None
+
+
+def _conversations(
+    doc: Document, records: Iterable[_Record], always_numbered: bool
+) -> Iterator[Conversation]:
+    """Conversations from the records; notices for the rest; SkipFile when there are none."""
+    held: list[tuple[str, int | None]] = []  # notices before the file is known to be a transcript
+    found = valid = 0
+    first_error: _Record | None = None
+    for record, only in _with_only_flag(records):
+        if record.error is not None:
+            if record.fatal:
+                if not found:
+                    raise SkipFile(f"invalid JSON: {record.error}", record.notice_line)
+                doc.notices.add(
+                    f"invalid JSON: {record.error}; the rest of the file was not read",
+                    record.notice_line,
+                )
+                return
+            first_error = first_error or record
+            message = f"{record.where}: invalid JSON ({record.error} at column {record.error_column})"
+        else:
+            valid += 1
+            conversation_id = doc.path if only and not always_numbered else f"{doc.path}#{record.number}"
+            conversation = conversation_from_object(
+                record.value, conversation_id, doc.path, record.line, record.column
+            )
+            if conversation is not None:
+                for held_message, held_line in held:
+                    doc.notices.add(held_message, held_line)
+                held.clear()
+                found += 1
+                yield conversation
+                continue
+            message = f"{record.where}: not a transcript, skipped"
+        if found:
+            doc.notices.add(message, record.notice_line)
+        else:
+            held.append((message, record.notice_line))
+            if record.number >= EARLY_CHECK:
+                break
+    if not found:
+        if valid or first_error is None:
+            raise SkipFile("not a transcript")
+        raise SkipFile(
+            f"invalid JSON: {first_error.error} at line {first_error.line}"
+            f" column {first_error.error_column}",
+            first_error.line,
+        )
+
+
+def _with_only_flag(records: Iterable[_Record]) -> Iterator[tuple[_Record, bool]]:
+    """Each record, flagged when it is the file's only one (its id is then the bare path)."""
+    records = iter(records)
+    first = next(records, None)
+    if first is None:
+        return
+    second = next(records, None)
+    yield first, second is None
+    if second is not None:
+        yield second, False
+        for record in records:
+            yield record, False
+
+
+def _array_records(prefix: bytes, stream: BinaryIO) -> Iterator[_Record]:
+    """The items of a top-level array, streamed one at a time."""
+    source = _ArraySource(prefix, stream)
+    number = 0
+    try:
+        for value in _ijson_backend().items(source, "item", use_float=True):
+            number += 1
+            yield _Record(number, f"item {number}", line=1, value=value)
+    except (ijson.JSONError, ValueError) as error:
+        reason, line = _locate_error(source, error)
+        yield _Record(number + 1, f"item {number + 1}", 1, error=reason, fatal=True, notice_line=line)
+
+
+# (line number, raw line, parsed value, parse error) of one of the first non-blank lines
+_Probe = tuple[int, bytes, object, "json.JSONDecodeError | None"]
+
+
+def _object_records(prefix: bytes, stream: BinaryIO) -> Iterator[_Record]:
+    """JSONL records when the opening lines say so (see `_looks_line_delimited`), else documents."""
+    lines = io.BufferedReader(_PrefixedSource(prefix, stream), CHUNK_SIZE)
+    read: list[bytes] = []
+    probes: list[_Probe] = []
+    while len(probes) < 2:
+        raw = lines.readline()
+        if not raw:
+            break
+        read.append(raw)
+        if raw.strip():
+            probes.append((len(read), raw, *_parse_line(raw)))
+            if probes[0][3] is None:
+                break
+    if _looks_line_delimited(probes):
+        probed = ((number, raw) for number, raw, *_ in probes)
+        rest = enumerate(lines, start=len(read) + 1)
+        return _line_records(chain(probed, rest))
+    text = (b"".join(read) + lines.read()).decode("utf-8", errors="replace")
+    return _document_records(text)
+
+
+def _looks_line_delimited(probes: list[_Probe]) -> bool:
+    """JSONL when line 1 is JSON by itself, or (line 1 broken) line 2 is a whole conversation.
+
+    A lone inner object on line 2 of a pretty-printed document is not enough.
+    """
+    if not probes:
+        return False
+    if probes[0][3] is None:
+        return True
+    return len(probes) > 1 and probes[1][3] is None and is_conversation(probes[1][2])
+
+
+def _line_records(numbered_lines: Iterable[tuple[int, bytes]]) -> Iterator[_Record]:
+    number = 0
+    for line_number, raw in numbered_lines:
+        if not raw.strip():
+            continue
+        number += 1
+        where = f"line {line_number}"
+        value, error = _parse_line(raw)
+        if error is None:
+            yield _Record(number, where, line_number, value=value, notice_line=line_number)
+        else:
+            yield _Record(number, where, line_number, error=_reason(error.msg), error_column=error.colno,
+                          notice_line=line_number)
+
+
+def _document_records(text: str) -> Iterator[_Record]:
+    """One or more JSON values written one after another, each with where it opens."""
+    decoder = json.JSONDecoder()
+    position = _JSON_WHITESPACE.match(text).end()
+    line, line_start, number = 1, 0, 0
+    while position < len(text):
+        number += 1
+        line += text.count("\n", line_start, position)
+        line_start = text.rfind("\n", 0, position) + 1
+        column = position - line_start + 1
+        try:
+            value, position = decoder.raw_decode(text, position)
+        except json.JSONDecodeError as error:
+            reason = f"{_reason(error.msg)} at line {error.lineno} column {error.colno}"
+            yield _Record(number, f"value {number}", line, column, error=reason, fatal=True,
+                          notice_line=error.lineno)
+            return
+        except RecursionError:
+            yield _Record(number, f"value {number}", line, column, error="nested too deeply",
+                          fatal=True, notice_line=line)
+            return
+        yield _Record(number, f"value {number}", line, column, value=value, notice_line=line)
+        position = _JSON_WHITESPACE.match(text, position).end()
+
+
+def _reason(message: str) -> str:
+    """A json error message ready to take " at ..." (`Unterminated string starting at` ends so)."""
+    return message.removesuffix(" at")
+
+
+def _parse_line(raw: bytes) -> tuple[object, json.JSONDecodeError | None]:
+    text = raw.decode("utf-8", errors="replace").rstrip("\r\n")  # so columns stay on the line
+    try:
+        return json.loads(text), None
+    except json.JSONDecodeError as error:
+        return None, error
+    except RecursionError:
+        return None, json.JSONDecodeError("nested too deeply", text, 0)
+
+
+def _locate_error(source: _ArraySource, error: Exception) -> tuple[str, int | None]:
+    """A short reason for an ijson error, with line and column when the bytes read were kept."""
+    captured = source.captured()
+    if captured is not None:
+        try:
+            json.loads(captured.decode("utf-8", errors="replace"))
+        except json.JSONDecodeError as located:
+            at = f"at line {located.lineno} column {located.colno}"
+            return f"{_reason(located.msg)} {at}", located.lineno
+        except RecursionError:
+            pass
+    reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return f"{reason.removeprefix('parse error: ')} near byte {source.bytes_read}", None
+
+
+# --- byte streams --------------------------------------------------------------------
+
+
+def _opening_bytes(stream: BinaryIO) -> tuple[bytes, BinaryIO]:
+    """The bytes up to the first non-whitespace one (BOM dropped), and the stream to go on with.
+
+    A UTF-16/32 file is decoded whole and re-encoded as UTF-8, as it is rare and small.
+    """
+    prefix = _read_at_least(stream, 4, b"")
+    wide = next((encoding for bom, encoding in _WIDE_BOMS if prefix.startswith(bom)), None)
+    if wide is not None:
+        data = prefix + b"".join(iter(lambda: stream.read(CHUNK_SIZE), b""))
+        prefix, stream = b"", io.BytesIO(data.decode(wide, errors="replace").encode("utf-8"))
+    prefix = prefix.removeprefix(_UTF8_BOM)
+    while not prefix.lstrip():
+        chunk = stream.read(CHUNK_SIZE)
+        if not chunk:
+            break
+        prefix += chunk
+    return prefix, stream
+
+
+def _read_at_least(stream: BinaryIO, size: int, prefix: bytes) -> bytes:
+    while len(prefix) < size:
+        chunk = stream.read(size - len(prefix))
+        if not chunk:
+            break
+        prefix += chunk
+    return prefix
+
+
+class _PrefixedSource(io.RawIOBase):
+    """A raw reader giving `prefix` first, then the rest of `stream`."""
+
+    def __init__(self, prefix: bytes, stream: BinaryIO):
+        self._pending = prefix
+        self._stream = stream
+        self.bytes_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        wanted = len(buffer)
+        if wanted == 0:
+            return 0
+        while not self._pending:
+            chunk = self._stream.read(max(wanted, CHUNK_SIZE))
+            if not chunk:
+                self._pending = self._finish()
+                if not self._pending:
+                    return 0
+                break
+            self._pending = self._transform(chunk)
+        given, self._pending = self._pending[:wanted], self._pending[wanted:]
+        buffer[: len(given)] = given
+        self.bytes_read += len(given)
+        self._seen(given)
+        return len(given)
+
+    def _transform(self, chunk: bytes) -> bytes:
+        return chunk
+
+    def _finish(self) -> bytes:
+        return b""
+
+    def _seen(self, given: bytes) -> None:
+        pass
+
+
+class _ArraySource(_PrefixedSource):
+    """The byte source for ijson: bad UTF-8 replaced (yajl rejects it) and the opening kept."""
+
+    def __init__(self, prefix: bytes, stream: BinaryIO):
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._kept: bytearray | None = bytearray()
+        super().__init__(b"", stream)
+        self._pending = self._transform(prefix)
+
+    def _transform(self, chunk: bytes) -> bytes:
+        return self._decoder.decode(chunk).encode("utf-8")
+
+    def _finish(self) -> bytes:
+        return self._decoder.decode(b"", final=True).encode("utf-8")
+
+    def _seen(self, given: bytes) -> None:
+        if self._kept is not None:
+            self._kept += given
+            if len(self._kept) > ERROR_CAPTURE_LIMIT:
+                self._kept = None
+
+    def captured(self) -> bytes | None:
+        """Everything handed to the parser so far, unless that outgrew the capture limit."""
+        return None if self._kept is None else bytes(self._kept)
+
+
+@lru_cache(maxsize=1)
+def _ijson_backend():  # type: ignore[no-untyped-def]
+    """The fastest ijson backend that loads here (the C one parses several times faster)."""
+    for name in ("yajl2_c", "yajl2_cffi", "yajl2"):
+        with suppress(ImportError):
+            return ijson.get_backend(name)
+    return ijson.get_backend("python")

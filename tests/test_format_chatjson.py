@@ -1,0 +1,542 @@
+"""Chat JSON / JSONL transcripts (format C): ShareGPT, OpenAI messages, archive exports."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import tracemalloc
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from backrooms_scan.decode import HEAD_SIZE, Document
+from backrooms_scan.formats import chatjson
+from backrooms_scan.model import Conversation, Role, SkipFile
+
+FIXTURES = Path(__file__).parent / "fixtures" / "chatjson"
+SPOKEN, SYSTEM = Role.SPOKEN, Role.SYSTEM
+
+
+class TrickleStream:
+    """A byte stream that hands out at most `most` bytes per read, as pipes and sockets may."""
+
+    def __init__(self, data: bytes, most: int = 100):
+        self._data = io.BytesIO(data)
+        self.most = most
+        self.bytes_given = 0
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._data.read(self.most if size is None or size < 0 else min(size, self.most))
+        self.bytes_given += len(chunk)
+        return chunk
+
+
+def fixture_document(name: str) -> Document:
+    return Document.from_bytes(f"chatjson/{name}", (FIXTURES / name).read_bytes())
+
+
+def stream_document(path: str, data: bytes, stream) -> Document:
+    return Document(path, path.rsplit("/", 1)[-1], data[:HEAD_SIZE], stream)
+
+
+def load_fixture(name: str) -> tuple[list[Conversation], Document]:
+    doc = fixture_document(name)
+    return list(chatjson.load(doc)), doc
+
+
+def rows(conversation: Conversation) -> list[tuple]:
+    """(speaker, role, model, text, line, column) of each turn."""
+    return [(t.speaker, t.role, t.model, t.text, t.line, t.column) for t in conversation.turns]
+
+
+def notices(doc: Document) -> list[tuple[str, int | None]]:
+    return [(notice.message, notice.line) for notice in doc.notices.items]
+
+
+def skip_reason(doc: Document) -> SkipFile:
+    with pytest.raises(SkipFile) as raised:
+        list(chatjson.load(doc))
+    return raised.value
+
+
+# --- the three styles -----------------------------------------------------------------
+
+
+def test_sharegpt_object_is_one_conversation_named_by_its_path():
+    [conversation], doc = load_fixture("sharegpt.json")
+    opus = "claude-3-opus-20240229"
+    assert conversation.id == "chatjson/sharegpt.json"
+    assert conversation.format == "json"
+    assert rows(conversation) == [
+        ("system", SYSTEM, opus, "You are the simulator.", 1, 1),
+        ("human", SPOKEN, opus, "cat bodhisattva_vow.txt", 1, 1),
+        ("gpt", SPOKEN, opus, "Beings are numberless; I vow to free them.", 1, 1),
+    ]
+    assert [t.index for t in conversation.turns] == [1, 2, 3]
+    assert {t.conversation for t in conversation.turns} == {"chatjson/sharegpt.json"}
+    assert {t.source for t in conversation.turns} == {"chatjson/sharegpt.json"}
+    assert not any(t.verbatim for t in conversation.turns)
+    assert notices(doc) == []
+
+
+def test_sharegpt_array_numbers_items_by_position_counting_skipped_ones():
+    conversations, doc = load_fixture("sharegpt_array.json")
+    assert [c.id for c in conversations] == [
+        "chatjson/sharegpt_array.json#1",
+        "chatjson/sharegpt_array.json#3",
+    ]
+    assert rows(conversations[0]) == [
+        ("human", SPOKEN, None, "ls", 1, 1),
+        ("gpt", SPOKEN, None, "gate gate paragate", 1, 1),
+    ]
+    assert rows(conversations[1]) == [
+        ("system", SYSTEM, "gpt-4o", "be brief", 1, 1),
+        ("claude", SPOKEN, "gpt-4o", "parasamgate bodhi svaha", 1, 1),
+    ]
+    assert notices(doc) == [("item 2: not a transcript, skipped", None)]
+
+
+def test_openai_jsonl_speaker_is_name_or_role_and_model_is_message_or_top_level():
+    conversations, doc = load_fixture("openai.jsonl")
+    opus = "claude-3-opus-20240229"
+    assert [c.id for c in conversations] == ["chatjson/openai.jsonl#1", "chatjson/openai.jsonl#2"]
+    assert rows(conversations[0]) == [
+        ("system", SYSTEM, opus, "Assistant is in a CLI mood today.", 1, 1),
+        ("user", SPOKEN, opus, "./dreamsim.exe", 1, 1),
+        ("assistant", SPOKEN, opus, "The shelves are made of breath.", 1, 1),
+    ]
+    assert rows(conversations[1]) == [
+        ("explorer", SPOKEN, None, "hello", 2, 1),
+        ("simulator", SPOKEN, "gpt-5", "hi", 2, 1),
+    ]
+    assert notices(doc) == []
+
+
+def test_archive_system_prompts_come_first_then_rounds_are_flattened_in_order():
+    [conversation], _ = load_fixture("archive.json")
+    opus, sonnet = "claude-3-opus-20240229", "claude-3-5-sonnet-20240620"
+    assert conversation.id == "chatjson/archive.json"
+    assert conversation.scenario == "vanilla backrooms"
+    assert conversation.timestamp == "2024-03-05T10:00:00Z"
+    assert rows(conversation) == [
+        ("explorer", SYSTEM, opus, "You explore.", 1, 1),
+        ("simulator", SYSTEM, sonnet, "You simulate.", 1, 1),
+        ("explorer", SPOKEN, opus, "cd ..", 1, 1),
+        ("simulator", SPOKEN, sonnet, "total 42", 1, 1),
+    ]
+    assert {t.scenario for t in conversation.turns} == {"vanilla backrooms"}
+
+
+def test_archive_message_timestamp_falls_back_to_the_conversation_start():
+    [conversation], _ = load_fixture("archive.json")
+    assert [t.timestamp for t in conversation.turns] == [
+        "2024-03-05T10:00:00Z",
+        "2024-03-05T10:00:00Z",
+        "2024-03-05T10:00:01Z",
+        "2024-03-05T10:00:00Z",
+    ]
+
+
+def test_archive_scenario_may_be_a_plain_string():
+    [conversation], _ = load_fixture("archive_scenario_string.json")
+    assert conversation.scenario == "dreamsim"
+    assert rows(conversation) == [
+        ("alice", SPOKEN, "opus", "one", 1, 1),
+        ("alice", SPOKEN, "opus", "two", 1, 1),
+    ]
+
+
+# --- content shapes -------------------------------------------------------------------
+
+
+def test_content_parts_keep_text_parts_and_drop_images():
+    [conversation], _ = load_fixture("content_parts.jsonl")
+    assert rows(conversation) == [
+        ("user", SPOKEN, None, "what is in this picture?\nanswer in one word", 1, 1),
+        ("assistant", SPOKEN, None, "", 1, 1),
+    ]
+
+
+def test_null_content_is_an_empty_turn_that_keeps_its_place():
+    [conversation], _ = load_fixture("null_content.jsonl")
+    assert [(t.index, t.speaker, t.text) for t in conversation.turns] == [
+        (1, "user", ""),
+        (2, "assistant", "after the silence"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "text"),
+    [
+        ("plain", "plain"),
+        (None, ""),
+        ([{"type": "text", "text": "a"}, {"type": "image_url", "image_url": {}}], "a"),
+        ([{"text": "untyped part"}], "untyped part"),
+        (["bare", "strings"], "bare\nstrings"),
+        (42, ""),
+        ({"type": "text", "text": "one part"}, "one part"),
+    ],
+)
+def test_content_text_of_each_content_shape(content, text):
+    assert chatjson.content_text(content) == text
+
+
+def test_sharegpt_conversations_written_with_role_and_content_are_read_too():
+    conversation = chatjson.conversation_from_object(
+        {"conversations": [{"role": "system", "content": "p"}, {"role": "user", "content": "q"}]},
+        "x", "x",
+    )
+    assert conversation is not None
+    assert [(t.speaker, t.role, t.text) for t in conversation.turns] == [
+        ("system", SYSTEM, "p"),
+        ("user", SPOKEN, "q"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{}, [], {"messages": []}, {"messages": "text"}, {"messages": [[]]}, {"conversations": [1, 2]}],
+)
+def test_objects_without_messages_are_not_conversations(value):
+    assert not chatjson.is_conversation(value)
+    assert chatjson.conversation_from_object(value, "x", "x") is None
+
+
+def test_developer_messages_are_prompt_text_not_spoken():
+    conversation = chatjson.conversation_from_object(
+        {"messages": [{"role": "developer", "content": "rules"}, {"role": "user", "content": "hi"}]},
+        "x", "x",
+    )
+    assert conversation is not None
+    assert [t.role for t in conversation.turns] == [SYSTEM, SPOKEN]
+
+
+# --- encodings and layouts ------------------------------------------------------------
+
+
+def test_utf8_bom_is_skipped():
+    [conversation], _ = load_fixture("bom.json")
+    assert rows(conversation) == [("user", SPOKEN, None, "café — gate", 1, 1)]
+
+
+def test_utf16_with_bom_is_decoded():
+    [conversation], _ = load_fixture("utf16.json")
+    assert conversation.id == "chatjson/utf16.json"
+    assert rows(conversation) == [("user", SPOKEN, None, "café — gate", 1, 1)]
+
+
+def test_crlf_jsonl_lines_are_numbered_like_lf_ones():
+    conversations, doc = load_fixture("crlf.jsonl")
+    assert [(c.id, c.turns[0].text, c.turns[0].line) for c in conversations] == [
+        ("chatjson/crlf.jsonl#1", "first", 1),
+        ("chatjson/crlf.jsonl#2", "third", 2),
+    ]
+    assert notices(doc) == []
+
+
+def test_concatenated_documents_each_start_where_their_object_opens():
+    conversations, _ = load_fixture("concatenated.json")
+    assert [(c.id, c.turns[0].text, c.turns[0].line, c.turns[0].column) for c in conversations] == [
+        ("chatjson/concatenated.json#1", "first document", 1, 1),
+        ("chatjson/concatenated.json#2", "second document", 4, 3),
+    ]
+
+
+def test_invalid_utf8_inside_a_streamed_array_is_replaced_not_fatal():
+    data = b'[{"messages": [{"role": "user", "content": "bad \xff byte"}]}]'
+    doc = Document.from_bytes("bytes.json", data)
+    [conversation] = chatjson.load(doc)
+    assert conversation.turns[0].text == "bad \ufffd byte"
+
+
+# --- broken JSON ----------------------------------------------------------------------
+
+
+def test_invalid_jsonl_line_is_skipped_with_a_notice_and_the_rest_still_loads():
+    conversations, doc = load_fixture("bad_line.jsonl")
+    assert [(c.id, c.turns[0].text, c.turns[0].line) for c in conversations] == [
+        ("chatjson/bad_line.jsonl#1", "first", 1),
+        ("chatjson/bad_line.jsonl#3", "third", 4),
+    ]
+    assert notices(doc) == [("line 2: invalid JSON (Expecting ',' delimiter at column 50)", 2)]
+
+
+def test_jsonl_with_a_broken_first_line_is_still_read_as_jsonl():
+    good = json.dumps({"messages": [{"role": "user", "content": "second"}]})
+    doc = Document.from_bytes("broken_first.jsonl", f'{{"messages": [\n{good}\n'.encode())
+    [conversation] = chatjson.load(doc)
+    assert (conversation.id, conversation.turns[0].text, conversation.turns[0].line) == (
+        "broken_first.jsonl#2", "second", 2,
+    )
+    assert notices(doc) == [("line 1: invalid JSON (Expecting value at column 15)", 1)]
+
+
+def test_pretty_printed_object_whose_second_line_is_a_whole_message_is_one_document():
+    data = b'{"messages": [\n{"role": "user", "content": "hi"}\n]}\n'
+    doc = Document.from_bytes("pretty.json", data)
+    [conversation] = chatjson.load(doc)
+    assert (conversation.id, rows(conversation)) == (
+        "pretty.json", [("user", SPOKEN, None, "hi", 1, 1)],
+    )
+    assert notices(doc) == []
+
+
+def test_truncated_array_keeps_the_conversations_before_the_break():
+    conversations, doc = load_fixture("truncated_array.json")
+    assert [(c.id, c.turns[0].text) for c in conversations] == [
+        ("chatjson/truncated_array.json#1", "kept"),
+    ]
+    message = (
+        "invalid JSON: Unterminated string starting at line 3 column 49;"
+        " the rest of the file was not read"
+    )
+    assert notices(doc) == [(message, 3)]
+
+
+def test_truncated_object_is_skipped_naming_line_and_column():
+    error = skip_reason(fixture_document("truncated_object.json"))
+    assert error.reason == "invalid JSON: Expecting value at line 5 column 1"
+    assert error.line == 5
+
+
+def test_broken_single_line_document_is_skipped_naming_the_column():
+    doc = Document.from_bytes("one.json", b'{"messages": [{"role": "user" "content": "x"}]}')
+    error = skip_reason(doc)
+    assert error.reason == "invalid JSON: Expecting ',' delimiter at line 1 column 31"
+
+
+def test_truncated_array_with_nothing_complete_is_skipped():
+    doc = Document.from_bytes("cut.json", b'[\n  {"messages": [{"role": "user", "content": "x"}')
+    assert skip_reason(doc).reason == "invalid JSON: Expecting ',' delimiter at line 2 column 49"
+
+
+# --- not transcripts ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "metadata.json",
+        "metadata.jsonl",
+        "config.json",
+        "image_state.json",
+        "numbers.json",
+        "empty_object.json",
+    ],
+)
+def test_files_without_a_conversation_are_skipped_as_not_a_transcript(name):
+    doc = fixture_document(name)
+    assert skip_reason(doc).reason == "not a transcript"
+    assert notices(doc) == []
+
+
+def test_plain_text_is_not_a_transcript_and_empty_file_says_so():
+    assert skip_reason(Document.from_bytes("a.json", b"actors: a, b\n")).reason == "not a transcript"
+    assert skip_reason(Document.from_bytes("a.json", b"  \n")).reason == "empty file"
+
+
+def test_huge_array_of_non_transcripts_is_given_up_after_the_first_items():
+    data = ("[" + ", ".join(json.dumps({"log_file": f"run{i}.txt"}) for i in range(200_000)) + "]")
+    stream = TrickleStream(data.encode(), most=64 * 1024)
+    doc = stream_document("meta.json", data.encode(), stream)
+    assert skip_reason(doc).reason == "not a transcript"
+    assert stream.bytes_given < 256 * 1024 < len(data)
+
+
+def test_huge_jsonl_of_non_transcripts_is_given_up_after_the_first_lines():
+    data = "".join(json.dumps({"round": i}) + "\n" for i in range(200_000)).encode()
+    stream = TrickleStream(data, most=64 * 1024)
+    assert skip_reason(stream_document("meta.jsonl", data, stream)).reason == "not a transcript"
+    assert stream.bytes_given < 256 * 1024 < len(data)
+
+
+def test_non_transcript_line_between_conversations_gets_a_notice():
+    line = json.dumps({"messages": [{"role": "user", "content": "hi"}]})
+    data = f'{line}\n{{"log_file": "x.txt"}}\n[1, 2]\n{line}\n'.encode()
+    doc = Document.from_bytes("mixed.jsonl", data)
+    assert [c.id for c in chatjson.load(doc)] == ["mixed.jsonl#1", "mixed.jsonl#4"]
+    assert notices(doc) == [
+        ("line 2: not a transcript, skipped", 2),
+        ("line 3: not a transcript, skipped", 3),
+    ]
+
+
+def test_only_broken_lines_is_skipped_as_invalid_json():
+    doc = Document.from_bytes("broken.jsonl", b'{"a": 1\n{"b": 2\n')
+    error = skip_reason(doc)
+    assert error.reason == "invalid JSON: Expecting ',' delimiter at line 2 column 1"
+
+
+# --- streaming ------------------------------------------------------------------------
+
+
+def test_top_level_array_streams_from_a_stream_that_returns_100_bytes_per_read():
+    data = (FIXTURES / "sharegpt_array.json").read_bytes()
+    whole = list(chatjson.load(Document.from_bytes("chatjson/sharegpt_array.json", data)))
+    stream = TrickleStream(data, most=100)
+    trickled = list(chatjson.load(stream_document("chatjson/sharegpt_array.json", data, stream)))
+    assert trickled == whole
+    assert [rows(c) for c in trickled] == [rows(c) for c in whole]
+    assert len(trickled) == 2
+
+
+def test_jsonl_and_utf16_load_from_a_stream_that_returns_7_bytes_per_read():
+    for name in ("openai.jsonl", "utf16.json", "bom.json", "archive.json"):
+        data = (FIXTURES / name).read_bytes()
+        expected = list(chatjson.load(Document.from_bytes(name, data)))
+        got = list(chatjson.load(stream_document(name, data, TrickleStream(data, most=7))))
+        assert got == expected, name
+
+
+def test_50000_conversation_array_loads_with_memory_well_under_the_file_size(tmp_path):
+    path = tmp_path / "big.json"
+    with path.open("w", encoding="utf-8") as out:
+        out.write("[\n")
+        for n in range(50_000):
+            conversation = {"id": f"c{n}", "conversations": [
+                {"from": "human", "value": f"question {n} " + "om mani padme hum " * 8},
+                {"from": "gpt", "value": f"answer {n} " + "gate gate paragate " * 8},
+            ]}
+            out.write(("," if n else "") + json.dumps(conversation) + "\n")
+        out.write("]\n")
+    size = path.stat().st_size
+    with path.open("rb") as stream:
+        doc = Document(str(path), "big.json", b"", stream)
+        tracemalloc.start()
+        try:
+            count = turns = 0
+            last_id = None
+            for conversation in chatjson.load(doc):
+                count += 1
+                turns += len(conversation.turns)
+                last_id = conversation.id
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert (count, turns, last_id) == (50_000, 100_000, f"{path}#50000")
+    assert size > 15_000_000
+    assert peak < size / 5
+
+
+# --- sniffing -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "head", "confidence"),
+    [
+        ("dump.json", '{"id": "a1", "conversations": []}', 0.9),
+        ("dump.jsonl", '{"messages": []}\n{"messages": []}', 0.9),
+        ("dump.JSON", "[\n  {", 0.9),
+        ("dump.txt", '  \n[{"conversations": []}]', 0.8),
+        ("export", "\ufeff{}", 0.8),
+        ("numbers", "[1, 2]", 0.8),
+        ("dump.json", "actors: claude-explorer, claude-simulator", 0.0),
+        ("chat.txt", "[21:04:55] Explorer$ hello", 0.0),
+        ("notes.json", "{Claude 1} said", 0.0),
+        ("empty.json", "", 0.0),
+        ("wide.json", "\ufffd\ufffd{\x00\"\x00a\x00\"\x00", 0.9),
+    ],
+)
+def test_sniff_confidence(name, head, confidence):
+    assert chatjson.sniff(name, head) == confidence
+
+
+# --- a generated corpus ---------------------------------------------------------------
+
+
+def _random_text(rng: random.Random) -> str:
+    return " ".join(rng.choice(["gate", "om", "vow", "é", "\n", "\"q\"", "🌀"]) for _ in range(5))
+
+
+def _random_content(rng: random.Random) -> object:
+    kind = rng.choice(["str", "str", "parts", "null"])
+    if kind == "str":
+        return _random_text(rng)
+    if kind == "parts":
+        return [{"type": "text", "text": _random_text(rng)}, {"type": "image_url", "image_url": {}}]
+    return None
+
+
+def _sharegpt(rng: random.Random, expected: Counter) -> dict:
+    messages = []
+    for _ in range(rng.randint(1, 5)):
+        speaker = rng.choice(["system", "human", "gpt", "claude"])
+        messages.append({"from": speaker, "value": _random_content(rng)})
+        expected[(SYSTEM if speaker == "system" else SPOKEN, speaker)] += 1
+    return {"id": str(rng.random()), "conversations": messages}
+
+
+def _openai(rng: random.Random, expected: Counter) -> dict:
+    messages = []
+    for _ in range(rng.randint(1, 5)):
+        role = rng.choice(["system", "user", "assistant"])
+        message = {"role": role, "content": _random_content(rng)}
+        if role != "system" and rng.random() < 0.3:
+            message["name"] = "named"
+        messages.append(message)
+        expected[(SYSTEM if role == "system" else SPOKEN, message.get("name", role))] += 1
+    return {"messages": messages, "model": "m"}
+
+
+def _archive(rng: random.Random, expected: Counter) -> dict:
+    actors = rng.sample(["explorer", "simulator", "dreamer"], 2)
+    for actor in actors:
+        expected[(SYSTEM, actor)] += 1
+    rounds = []
+    for _ in range(rng.randint(0, 4)):
+        round_ = [{"role": rng.choice(actors), "content": _random_content(rng)}
+                  for _ in range(rng.randint(1, 2))]
+        for message in round_:
+            expected[(SPOKEN, message["role"])] += 1
+        rounds.append(round_)
+    if not rounds:  # an archive with no messages at all is not conversation-shaped
+        rounds = [[{"role": actors[0], "content": "only"}]]
+        expected[(SPOKEN, actors[0])] += 1
+    return {
+        "id": "x", "started_at": "2024-01-01T00:00:00Z",
+        "scenario": {"name": "s", "system_prompts": {actor: _random_text(rng) for actor in actors}},
+        "participants": dict.fromkeys(actors, "opus"),
+        "messages": rounds,
+    }
+
+
+def generate_corpus(seed: int) -> tuple[list[tuple[str, bytes]], int, Counter]:
+    """Files mixing the three styles in every layout, with the counts a loader must find."""
+    rng = random.Random(seed)
+    expected: Counter = Counter()
+    files, conversations = [], 0
+    noise = [{"log_file": "run.txt"}, [1, 2, 3], "text", {"messages": "not a list"}]
+    for number in range(30):
+        layout = rng.choice(["jsonl", "array", "pretty-array", "single"])
+        count = 1 if layout == "single" else rng.randint(1, 6)
+        objects = [rng.choice([_sharegpt, _openai, _archive])(rng, expected) for _ in range(count)]
+        conversations += count
+        if layout != "single":
+            objects.insert(rng.randint(1, len(objects)), rng.choice(noise))
+        if layout == "jsonl":
+            lines = [json.dumps(obj, ensure_ascii=rng.random() < 0.5) for obj in objects]
+            lines.insert(rng.randint(1, len(lines)), '{"broken": ')
+            files.append((f"f{number}.jsonl", ("\n".join(lines) + "\n").encode()))
+        elif layout == "single":
+            files.append((f"f{number}.json", json.dumps(objects[0], indent=2).encode()))
+        else:
+            indent = 2 if layout == "pretty-array" else None
+            files.append((f"f{number}.json", json.dumps(objects, indent=indent).encode()))
+    return files, conversations, expected
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_generated_corpus_counts_match_what_the_generator_wrote(seed):
+    files, conversation_count, expected = generate_corpus(seed)
+    found: Counter = Counter()
+    loaded = 0
+    for name, data in files:
+        stream = TrickleStream(data, most=random.Random(name).choice([13, 100, 1 << 16]))
+        for conversation in chatjson.load(stream_document(name, data, stream)):
+            loaded += 1
+            found.update((turn.role, turn.speaker) for turn in conversation.turns)
+    assert loaded == conversation_count
+    assert found == expected
+    assert sum(found.values()) > 100
