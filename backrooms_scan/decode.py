@@ -1,12 +1,24 @@
-"""Bytes -> text for one input file: encodings, bad bytes, mojibake, terminal codes."""
+"""Bytes -> text for one input file: encodings, bad bytes, mojibake, terminal codes.
+
+Every step keeps line numbers: line breaks are only normalised (CRLF and lone
+CR become LF), never added or removed, so a loader's line N is line N of the
+file as an editor shows it.
+"""
 
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+
+import ftfy
 
 from backrooms_scan.model import Notices
+from backrooms_scan.walk import read_up_to, with_head
+
+if TYPE_CHECKING:
+    from backrooms_scan.walk import Input
 
 HEAD_SIZE = 64 * 1024
 
@@ -19,6 +31,7 @@ class Document:
     `name` is the file's base name without a compression suffix, a hint for
     sniffing and for scenario names; `head` holds the first bytes of the
     (decompressed) content; `stream` yields the whole content from its start.
+    `encoding` is set by `read_text()` (`utf-8`, `utf-16-le`, ...).
     """
 
     path: str
@@ -28,25 +41,318 @@ class Document:
     notices: Notices = None  # type: ignore[assignment]
     fix_text: bool = True
     repaired: bool = False
+    encoding: str | None = None
     _text: str | None = field(default=None, repr=False)
+    _head_text: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.notices is None:
             self.notices = Notices(self.path)
 
     @classmethod
-    def from_bytes(cls, path: str, data: bytes, fix_text: bool = True) -> "Document":
+    def from_bytes(cls, path: str, data: bytes, fix_text: bool = True) -> Document:
         name = path.replace("\\", "/").rsplit("/", 1)[-1].rsplit("!", 1)[-1]
         return cls(path, name, data[:HEAD_SIZE], io.BytesIO(data), fix_text=fix_text)
 
+    @classmethod
+    def from_input(cls, inp: Input, fix_text: bool = True) -> Document:
+        """Open an Input and read its head; the stream still starts at byte 0.
+
+        Reading may raise walk.InputError (broken compressed data, too large).
+        """
+        stream = inp.open()
+        head = read_up_to(stream, HEAD_SIZE)
+        return cls(inp.path, inp.name, head, with_head(head, stream), fix_text=fix_text)
+
     def head_text(self) -> str:
-        """The head decoded leniently, for sniffing."""
-        return self.head.decode("utf-8", errors="replace")
+        """The head decoded leniently, for sniffing: same encoding rules, LF line ends,
+        no terminal escapes, no notices and no mojibake repair."""
+        if self._head_text is None:
+            encoding, bom = sniff_encoding(self.head)
+            text = self.head[bom:].decode(encoding, errors="replace")
+            self._head_text = strip_terminal_escapes(normalize_newlines(text))
+        return self._head_text
 
     def read_text(self) -> str:
-        """The whole content as text, decoded once and cached."""
+        """The whole content as text, decoded once and cached.
+
+        Bad bytes become U+FFFD and NUL bytes U+FFFD, each with one notice;
+        CRLF/CR become LF; ANSI escapes are removed; double-encoded UTF-8 is
+        repaired when `fix_text` is set (then `repaired` is true).
+        """
         if self._text is None:
             data = self.stream.read()
-            text = data.decode("utf-8", errors="replace")
-            self._text = text.replace("\r\n", "\n").replace("\r", "\n")
+            self.encoding, text, problem = decode_bytes(data)
+            if problem is not None:
+                self.notices.add(*problem)
+            text = strip_terminal_escapes(normalize_newlines(text))
+            text = self._replace_nuls(text)
+            if self.fix_text:
+                text = self._repair(text)
+            self._text = text
         return self._text
+
+    def _replace_nuls(self, text: str) -> str:
+        if "\x00" not in text:
+            return text
+        count = text.count("\x00")
+        line = line_of(text, text.index("\x00"))
+        self.notices.add(f"{_plural(count, 'NUL byte')} replaced with U+FFFD", line)
+        return text.replace("\x00", "\ufffd")
+
+    def _repair(self, text: str) -> str:
+        repaired, refused_line = repair_mojibake(text)
+        if refused_line is not None:
+            self.notices.add(
+                "mojibake repair would change line breaks; kept the line as it is", refused_line
+            )
+        self.repaired = repaired != text
+        return repaired
+
+
+# --- what kind of content ---------------------------------------------------
+
+_BINARY_MAGICS = (
+    b"\x89PNG\r\n\x1a\n",
+    b"\xff\xd8\xff",  # JPEG
+    b"GIF87a",
+    b"GIF89a",
+    b"%PDF-",
+    b"\x7fELF",
+    b"SQLite format 3\x00",
+    b"PK\x03\x04",  # zip, docx, epub, jar (only when the walk could not open it)
+    b"\x1f\x8b",  # gzip
+    b"\xfd7zXZ\x00",
+    b"\x28\xb5\x2f\xfd",  # zstd
+    b"7z\xbc\xaf\x27\x1c",
+    b"Rar!\x1a\x07",
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",  # old MS Office
+    b"\xca\xfe\xba\xbe",  # Java class, Mach-O universal
+    b"\xcf\xfa\xed\xfe",  # Mach-O 64-bit
+    b"\x00asm",
+    b"OggS",
+    b"fLaC",
+    b"ID3",  # MP3
+    b"wOFF",
+    b"wOF2",
+)
+_RIFF_KINDS = (b"WEBP", b"WAVE", b"AVI ")
+
+# Bytes that plain text may hold besides printable ones: \b \t \n \v \f \r and ESC.
+_TEXT_CONTROLS = b"\x08\t\n\x0b\x0c\r\x1b"
+_CONTROL_BYTES = bytes(b for b in range(0x20) if b not in _TEXT_CONTROLS) + b"\x7f"
+_NOT_CONTROL = bytes(b for b in range(256) if b not in _CONTROL_BYTES)
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+_MAX_ODD_SHARE = 0.10
+
+
+def classify_head(head: bytes) -> str | None:
+    """A skip reason ("empty file", "binary file") for content starting with `head`, or None.
+
+    - "empty file": nothing but whitespace (after any BOM), when the head is the
+      whole content (shorter than HEAD_SIZE).
+    - "binary file": a known binary magic (PNG, JPEG, GIF, PDF, ELF, SQLite,
+      archives, ...); or NUL bytes in a head that is not UTF-16/32 (BOM or the
+      BOM-less pattern) unless the other bytes read as text — at most 10% of
+      them control bytes (other than tab, newlines, FF, VT, BS, ESC) or bytes
+      invalid in UTF-8. So a text file with stray NULs is still text.
+    """
+    if (
+        head.startswith(_BINARY_MAGICS)
+        or head[4:8] == b"ftyp"
+        or (head[:4] == b"RIFF" and head[8:12] in _RIFF_KINDS)
+    ):
+        return "binary file"
+    encoding, bom = sniff_encoding(head)
+    if len(head) < HEAD_SIZE and not head[bom:].decode(encoding, errors="replace").strip():
+        return "empty file"
+    if encoding != "utf-8" or b"\x00" not in head:
+        return None
+    return None if _reads_as_text(head.replace(b"\x00", b"")) else "binary file"
+
+
+def _reads_as_text(data: bytes) -> bool:
+    if not data:
+        return False
+    controls = len(data.translate(None, _NOT_CONTROL))
+    undecodable = len(_ESCAPED_BYTE.findall(data.decode("utf-8", errors="surrogateescape")))
+    return controls + undecodable <= _MAX_ODD_SHARE * len(data)
+
+
+# --- encodings -------------------------------------------------------------
+
+_BOMS = (  # UTF-32 first: its LE BOM starts with the UTF-16 LE one
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+_UTF16_SAMPLE = 4096
+
+
+def sniff_encoding(head: bytes) -> tuple[str, int]:
+    """(codec, BOM length) for content starting with `head`; UTF-8 unless shown otherwise.
+
+    UTF-16 without a BOM is recognised only when it is certain: nearly every
+    other byte is NUL (>= 90%), the bytes between are almost never NUL (<= 1%),
+    and the result reads as text.
+    """
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return encoding, len(bom)
+    return _utf16_without_bom(head[:_UTF16_SAMPLE]) or "utf-8", 0
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    pairs = len(sample) // 2
+    if pairs < 2:
+        return None
+    low_first, high_first = sample[0 : 2 * pairs : 2], sample[1 : 2 * pairs : 2]
+    for encoding, units, zeros in (
+        ("utf-16-le", low_first, high_first),
+        ("utf-16-be", high_first, low_first),
+    ):
+        if zeros.count(0) >= 0.9 * pairs and units.count(0) <= 0.01 * pairs:
+            text = sample[: 2 * pairs].decode(encoding, errors="replace")
+            controls = sum(text.count(chr(c)) for c in _CONTROL_BYTES)
+            if controls <= _MAX_ODD_SHARE * len(text):
+                return encoding
+    return None
+
+
+def decode_bytes(data: bytes) -> tuple[str, str, tuple[str, int] | None]:
+    """(encoding, text, problem): never fails; bad bytes become U+FFFD.
+
+    `problem` is one notice (message, line) describing the bad bytes, if any.
+    Byte offsets in it count from 0 in the file, BOM included.
+    """
+    encoding, bom = sniff_encoding(data[:HEAD_SIZE])
+    body = data[bom:]
+    if encoding == "utf-8":
+        # surrogateescape maps each bad byte to one lone surrogate: count and place them.
+        text = body.decode("utf-8", errors="surrogateescape")
+        first = _ESCAPED_BYTE.search(text)
+        if first is None:
+            return encoding, text, None
+        offset = bom + len(text[: first.start()].encode("utf-8", errors="surrogateescape"))
+        line = line_of(text, first.start())
+        text, bad = _ESCAPED_BYTE.subn("\ufffd", text)
+        message = (
+            f"invalid UTF-8 at byte {offset} (line {line}); "
+            f"decoded with replacement, {_plural(bad, 'bad byte')}"
+        )
+        return encoding, text, (message, line)
+    try:
+        return encoding, body.decode(encoding), None
+    except UnicodeDecodeError as error:
+        prefix = body[: error.start].decode(encoding, errors="replace")
+        line = line_of(prefix, len(prefix))
+        label = encoding.upper().replace("-LE", "").replace("-BE", "")
+        message = (
+            f"invalid {label} at byte {bom + error.start} (line {line}); decoded with replacement"
+        )
+        return encoding, body.decode(encoding, errors="replace"), (message, line)
+
+
+def line_of(text: str, index: int) -> int:
+    """1-based line of `text[index]`, counting CRLF, CR and LF each as one break."""
+    prefix = text[:index]
+    return prefix.count("\n") + prefix.count("\r") - prefix.count("\r\n") + 1
+
+
+def normalize_newlines(text: str) -> str:
+    """CRLF and lone CR -> LF."""
+    if "\r" not in text:
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# CSI (ESC [ params final), OSC (ESC ] ... BEL or ST) and the short ESC sequences.
+# None can match a newline, so line numbers stay.
+_TERMINAL_ESCAPE = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b\n]*(?:\x07|\x1b\\)|[ -/]*[0-~])"
+)
+
+
+def strip_terminal_escapes(text: str) -> str:
+    """Remove ANSI colour and cursor sequences; a lone ESC before a newline stays."""
+    if "\x1b" not in text:
+        return text
+    return _TERMINAL_ESCAPE.sub("", text)
+
+
+# --- mojibake ---------------------------------------------------------------
+
+# A UTF-8 lead byte read as Latin-1/cp1252 (Â..ô) followed by a continuation byte
+# read the same way (U+0080..U+00BF or cp1252's € ‚ ƒ „ … † ‡ ˆ ‰ Š ‹ Œ Ž ‘ ’ “ ” • – — ˜ ™ š › œ ž Ÿ).
+_CONTINUATIONS = "".join(
+    chr(byte) + bytes([byte]).decode("cp1252", errors="ignore") for byte in range(0x80, 0xC0)
+)
+_MOJIBAKE_HINT = re.compile(f"[\u00c2-\u00f4][{re.escape(_CONTINUATIONS)}]")
+
+# Encoding fixes only: nothing that could change what a line says or where it breaks.
+_ENCODING_ONLY = ftfy.TextFixerConfig(
+    unescape_html=False,
+    remove_terminal_escapes=False,
+    fix_latin_ligatures=False,
+    fix_character_width=False,
+    uncurl_quotes=False,
+    fix_line_breaks=False,
+    fix_surrogates=False,
+    remove_control_chars=False,
+    normalization=None,
+    explain=False,
+)
+
+
+def repair_mojibake(text: str) -> tuple[str, int | None]:
+    """(text, refused line): double-encoded UTF-8 repaired line by line with ftfy.
+
+    A text double-encoded as a whole is undone in one step. Otherwise only
+    lines showing a UTF-8 byte pair read as Latin-1/cp1252 go to ftfy,
+    which decides; clean text (even "São Paulo", "Ângela") never changes. A
+    fix that would add or remove a line break is refused, and the first such
+    line is returned so the caller can say so.
+    """
+    if not _MOJIBAKE_HINT.search(text):
+        return text, None
+    whole = _undo_double_encoding(text)
+    if whole is not None:
+        return whole, None
+    lines = text.split("\n")
+    refused = None
+    for number, line in enumerate(lines, start=1):
+        if _MOJIBAKE_HINT.search(line):
+            fixed = ftfy.fix_text(line, _ENCODING_ONLY)
+            if "\n" in fixed or "\r" in fixed:
+                refused = refused or number
+            else:
+                lines[number - 1] = fixed
+    return "\n".join(lines), refused
+
+
+# cp1252's printable characters for bytes 0x80-0x9F, mapped back to those bytes' Latin-1
+# code points, so one latin-1 encode undoes both misreadings, even mixed in one file.
+_CP1252_TO_C1 = {
+    ord(char): byte
+    for byte in range(0x80, 0xA0)
+    if (char := bytes([byte]).decode("cp1252", errors="ignore"))
+}
+
+
+def _undo_double_encoding(text: str) -> str | None:
+    """The whole text re-read as UTF-8, when every character of it is part of the
+    mistake (dumps double-encoded as a whole); a fast path before ftfy's line-by-line."""
+    try:
+        try:
+            misread = text.encode("latin-1")
+        except UnicodeEncodeError:
+            misread = text.translate(_CP1252_TO_C1).encode("latin-1")  # slower: only if needed
+        return misread.decode("utf-8")
+    except UnicodeError:
+        return None
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
