@@ -1,0 +1,166 @@
+"""Command line: parse options, call the core, pick a reporter. Heavy imports stay lazy."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from backrooms_scan.status import ExitStatus
+
+PROG = "backrooms-scan"
+ROLES = ("spoken", "system", "context", "all")
+BY = ("model", "speaker", "scenario", "month", "conversation", "file")
+
+
+class UsageFailure(click.UsageError):
+    """Usage errors exit 2, like grep's: 1 means 'no match'."""
+
+    exit_code = ExitStatus.ERROR
+
+
+def fail(message: str) -> None:
+    click.echo(f"{PROG}: {message}", err=True)
+    sys.exit(ExitStatus.ERROR)
+
+
+def sample_dir() -> Path:
+    return Path(__file__).parent / "sample"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="backrooms-scan", prog_name=PROG)
+def main() -> None:
+    """Count what language models say to each other in transcript dumps.
+
+    Exit status: 0 hits found, 1 none, 2 error, 3 a --fail-if threshold tripped.
+    """
+
+
+def pattern_options(command):
+    """The options choosing pattern sets, shared by `scan` and `patterns list`."""
+    command = click.option("-p", "--patterns", "pattern_paths", multiple=True, metavar="FILE_OR_DIR",
+                           help="Add a YAML pattern set (a directory adds every *.yaml in it).")(command)
+    return click.option("--set", "set_names", multiple=True, metavar="NAME",
+                        help="Use this shipped pattern set (repeatable; default: all shipped).")(command)
+
+
+def load_sets(pattern_paths, set_names):
+    from backrooms_scan.patterns import PatternError, load_pattern_sets
+
+    try:
+        return load_pattern_sets(list(pattern_paths), list(set_names))
+    except PatternError as error:
+        fail(str(error))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, metavar="[PATH]...")
+@click.option("--sample", is_flag=True, help="Scan the sample corpus shipped with the tool.")
+@pattern_options
+@click.option("--input-format", metavar="NAME", help="Read every file as this format (see `formats`).")
+@click.option("--exact", is_flag=True, help="Match raw text, case-sensitive, without folding.")
+@click.option("-w", "--word", is_flag=True, help="Only whole-word matches.")
+@click.option("--role", type=click.Choice(ROLES), default="spoken", show_default=True,
+              help="Which turns to search: what models said, or prompt text too.")
+@click.option("--model", "models", multiple=True, metavar="GLOB", help="Only turns of matching models.")
+@click.option("--speaker", "speakers", multiple=True, metavar="GLOB", help="Only matching speakers.")
+@click.option("--scenario", "scenarios", multiple=True, metavar="GLOB", help="Only matching scenarios.")
+@click.option("--since", metavar="DATE", help="Only turns on or after DATE (YYYY-MM-DD).")
+@click.option("--until", metavar="DATE", help="Only turns on or before DATE (YYYY-MM-DD).")
+@click.option("--count-replays", is_flag=True, help="Count hits in replayed (repeated) turns too.")
+@click.option("-f", "--format", "output_format", metavar="FORMAT",
+              help="table, plain, json, jsonl, csv or grep (default: table on a terminal, else plain).")
+@click.option("--count", "count_only", is_flag=True, help="Print only per-pattern totals.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing; the exit status tells.")
+@click.option("--hits", "include_hits", is_flag=True, help="With --format json: list every hit.")
+@click.option("--by", multiple=True, type=click.Choice(BY), help="Add a breakdown (repeatable).")
+@click.option("-C", "--context", default=60, show_default=True, metavar="N",
+              help="Characters of context around each snippet.")
+@click.option("--max-snippets", default=3, show_default=True, metavar="N",
+              help="Snippets shown per pattern.")
+@click.option("--no-snippets", is_flag=True, help="Show no snippets.")
+@click.option("--chart", is_flag=True, help="Draw hits per model and per month.")
+@click.option("--fail-if", "fail_if", multiple=True, metavar="EXPR",
+              help="Exit 3 when EXPR holds, e.g. 'hits>100' or 'heart-sutra-mantra>0'.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Processes to use (default: number of cores).")
+@click.option("--shard", metavar="I/N", help="Scan only the I-th of N deterministic parts.")
+@click.option("--engine", default="auto", show_default=True,
+              help="Matching engine: auto, pyahocorasick or ahocorasick_rs.")
+@click.option("--no-fix-text", is_flag=True, help="Do not repair double-encoded UTF-8.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE.")
+def scan(paths, sample, pattern_paths, set_names, **options) -> None:
+    """Count pattern hits in transcript files, directories and archives (`-` reads stdin)."""
+    paths = list(paths) + ([str(sample_dir())] if sample else [])
+    if not paths:
+        raise UsageFailure("give at least one PATH, `-` for stdin, or --sample")
+    from backrooms_scan.run import ScanRequest, execute
+
+    sets = load_sets(pattern_paths, set_names)
+    request = ScanRequest.from_cli(paths, sets, options, environ=os.environ,
+                                   stdout_is_tty=sys.stdout.isatty(),
+                                   stderr_is_tty=sys.stderr.isatty())
+    sys.exit(execute(request))
+
+
+@main.command()
+@click.argument("results", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("-f", "--format", "output_format", default="json", show_default=True,
+              type=click.Choice(["json", "plain", "table"]), help="Output format.")
+@click.option("--by", multiple=True, type=click.Choice(BY), help="Add a breakdown (repeatable).")
+@click.option("--fail-if", "fail_if", multiple=True, metavar="EXPR", help="As for scan.")
+def merge(results, output_format, by, fail_if) -> None:
+    """Combine the JSON results of `scan --shard I/N --format json` runs into one summary."""
+    from backrooms_scan.run import merge_results
+
+    sys.exit(merge_results(list(results), output_format, list(by), list(fail_if)))
+
+
+@main.group()
+def patterns() -> None:
+    """Inspect and validate pattern sets."""
+
+
+@patterns.command("list")
+@pattern_options
+def patterns_list(pattern_paths, set_names) -> None:
+    """Show the pattern sets and their patterns."""
+    for pattern_set in load_sets(pattern_paths, set_names):
+        click.echo(f"{pattern_set.name}: {pattern_set.description or ''}".rstrip())
+        for pattern in pattern_set.patterns:
+            phrases = pattern.all_of or pattern.phrases
+            joiner = " + " if pattern.all_of else " | "
+            click.echo(f"  {pattern.id}: {joiner.join(phrases)}")
+
+
+@patterns.command("check")
+@click.argument("files", nargs=-1, required=True)
+def patterns_check(files) -> None:
+    """Validate pattern files; print `file:line:col: message` for each problem."""
+    from backrooms_scan.patterns import check_pattern_file
+
+    problems = [error for path in files for error in check_pattern_file(path)]
+    for error in problems:
+        click.echo(str(error), err=True)
+    if problems:
+        sys.exit(ExitStatus.ERROR)
+    click.echo(f"{len(files)} pattern file(s) OK")
+
+
+@main.command("formats")
+def list_formats() -> None:
+    """List the transcript formats that can be read (names for --input-format)."""
+    from backrooms_scan.formats import all_formats
+
+    for fmt in all_formats():
+        module = sys.modules[fmt.load.__module__]
+        summary = (module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else ""
+        click.echo(f"{fmt.name:18} {summary}")
+
+
+def elapsed_since(start: float) -> float:
+    return round(time.perf_counter() - start, 3)

@@ -1,0 +1,38 @@
+"""Reporters: one per output mode, all fed the same stream of file results and hits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TextIO
+
+OUTPUT_FORMATS = ("table", "plain", "json", "jsonl", "csv", "grep")
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    context: int = 60
+    max_snippets: int = 3
+    snippets: bool = True
+    count_only: bool = False
+    include_hits: bool = False
+    by: tuple[str, ...] = ("model", "speaker")
+    chart: bool = False
+    color: bool = True
+    extra: dict = field(default_factory=dict)
+
+
+def make_reporter(name: str, out: TextIO, options: ReportOptions):
+    """The reporter for output format `name`, writing to `out`."""
+    if name == "jsonl":
+        from backrooms_scan.report.jsonl import JsonlReporter as reporter
+    elif name == "json":
+        from backrooms_scan.report.json_summary import JsonReporter as reporter
+    elif name == "csv":
+        from backrooms_scan.report.csv_rows import CsvReporter as reporter
+    elif name == "grep":
+        from backrooms_scan.report.grep import GrepReporter as reporter
+    elif name == "table":
+        from backrooms_scan.report.table import TableReporter as reporter
+    else:
+        from backrooms_scan.report.plain import PlainReporter as reporter
+    return reporter(out, options)

@@ -1,0 +1,53 @@
+"""What every reporter shares: the callbacks and the fields of one hit."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from backrooms_scan.scan import FileResult
+from backrooms_scan.tally import HitRecord, Tally
+
+HIT_FIELDS = ("path", "line", "column", "conversation", "turn", "speaker", "model", "scenario",
+              "role", "timestamp", "set", "pattern", "match", "before", "after", "replay")
+
+
+class Reporter:
+    """Receives results as the scan goes; writes to `out` (streaming ones flush per file)."""
+
+    def __init__(self, out: TextIO, options):
+        self.out = out
+        self.options = options
+
+    def file_done(self, result: FileResult, records: list[HitRecord]) -> None:
+        """Called once per file, in input order, after the tally has counted it."""
+
+    def finish(self, tally: Tally, summary: dict, footer: dict) -> None:
+        """Called once at the end (also after an interrupt, with footer['partial'] true)."""
+
+
+def hit_fields(record: HitRecord, context: int) -> dict:
+    """The documented fields of one hit, for the machine formats."""
+    hit, turn = record.hit, record.hit.turn
+    line, column = hit.position
+    return {
+        "path": turn.source,
+        "line": line,
+        "column": column,
+        "conversation": turn.conversation,
+        "turn": turn.index,
+        "speaker": turn.speaker,
+        "model": turn.model,
+        "scenario": turn.scenario,
+        "role": turn.role.value,
+        "timestamp": turn.timestamp,
+        "set": hit.set,
+        "pattern": hit.pattern,
+        "match": hit.text,
+        "before": turn.text[max(0, hit.start - context) : hit.start],
+        "after": turn.text[hit.end : hit.end + context],
+        "replay": record.replay,
+    }
+
+
+def pattern_totals(summary: dict) -> list[tuple[str, int]]:
+    return [(f"{row['set']}/{row['pattern']}", row["hits"]) for row in summary["patterns"]]

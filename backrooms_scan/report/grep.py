@@ -1,0 +1,29 @@
+"""`--format grep`: `path:line:col:set/pattern:line text`, one line per hit."""
+
+from __future__ import annotations
+
+from backrooms_scan.report.base import Reporter, pattern_totals
+
+
+def source_line(text: str, start: int) -> str:
+    """The whole line of `text` holding offset `start`."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", start)
+    return text[line_start : None if line_end < 0 else line_end]
+
+
+class GrepReporter(Reporter):
+    def file_done(self, result, records) -> None:
+        if self.options.count_only:
+            return
+        for record in records:
+            hit = record.hit
+            line, column = hit.position
+            text = source_line(hit.turn.text, hit.start)
+            self.out.write(f"{hit.turn.source}:{line}:{column}:{hit.set}/{hit.pattern}:{text}\n")
+        self.out.flush()
+
+    def finish(self, tally, summary, footer) -> None:
+        if self.options.count_only:
+            for name, hits in pattern_totals(summary):
+                self.out.write(f"{name}:{hits}\n")

@@ -1,0 +1,65 @@
+"""What the table and plain reporters share: collecting snippets, wording the footer."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from backrooms_scan.report.base import Reporter
+from backrooms_scan.report.snippets import Snippet, make_snippet
+
+
+class HumanReporter(Reporter):
+    def __init__(self, out, options):
+        super().__init__(out, options)
+        self.snippets: dict[str, list[Snippet]] = defaultdict(list)
+
+    def file_done(self, result, records) -> None:
+        if not self.options.snippets or self.options.count_only:
+            return
+        for record in records:
+            if record.replay:
+                continue
+            name = f"{record.hit.set}/{record.hit.pattern}"
+            if len(self.snippets[name]) < self.options.max_snippets:
+                self.snippets[name].append(make_snippet(record.hit, self.options.context))
+
+
+def pattern_rows(summary: dict) -> list[tuple[str, int, int, int, str]]:
+    return [
+        (f"{r['set']}/{r['pattern']}", r["hits"], r["turns"], r["conversations"],
+         format_rate(r["rate_per_1000_turns"]))
+        for r in summary["patterns"]
+    ]
+
+
+def format_rate(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate:.2f}"
+
+
+def footer_line(summary: dict, footer: dict) -> str:
+    turns = summary["turns"]
+    parts = [
+        f"{summary['files_scanned']} files scanned",
+        f"{summary['files_skipped']} skipped",
+    ]
+    if summary["errors"]:
+        parts.append(f"{summary['errors']} errors")
+    if summary["files_repaired"]:
+        parts.append(f"{summary['files_repaired']} repaired")
+    parts += [
+        f"{summary['conversations']} conversations",
+        f"{turns['spoken']} spoken / {turns['system']} system / {turns['context']} context turns",
+        f"{summary['hits']} hits ({summary['hits_including_replays']} with replays)",
+        f"{footer['elapsed_seconds']:.2f} s",
+    ]
+    line = ", ".join(parts)
+    return ("PARTIAL (interrupted): " + line) if footer.get("partial") else line
+
+
+def chart_series(tally) -> dict[str, list[tuple[str, int]]]:
+    """Hits per model, and per month where timestamps exist."""
+    series = {"model": sorted(tally.by_value["model"].items(), key=lambda kv: (-kv[1], kv[0]))}
+    months = sorted((m, n) for m, n in tally.by_value["month"].items() if m)
+    if months:
+        series["month"] = months
+    return series

@@ -1,0 +1,66 @@
+"""`--format plain`: the summary as aligned text with no colour codes."""
+
+from __future__ import annotations
+
+from backrooms_scan.report.base import pattern_totals
+from backrooms_scan.report.human import (
+    HumanReporter,
+    chart_series,
+    footer_line,
+    format_rate,
+    pattern_rows,
+)
+
+BAR_WIDTH = 40
+
+
+def aligned(rows: list[tuple], header: tuple) -> list[str]:
+    table = [tuple(str(c) for c in header)] + [tuple(str(c) for c in row) for row in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    lines = []
+    for row in table:
+        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:])]
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+class PlainReporter(HumanReporter):
+    def write(self, line: str = "") -> None:
+        self.out.write(line + "\n")
+
+    def finish(self, tally, summary, footer) -> None:
+        if self.options.count_only:
+            for name, hits in pattern_totals(summary):
+                self.write(f"{name}\t{hits}")
+            return
+        for line in aligned(pattern_rows(summary), ("pattern", "hits", "turns", "conversations",
+                                                    "per 1k turns")):
+            self.write(line)
+        for dimension, rows in summary["by"].items():
+            self.write()
+            self.write(f"by {dimension}")
+            body = [(r["value"] or "(unknown)", r["hits"], "-" if r["turns"] is None else r["turns"],
+                     format_rate(r["rate_per_1000_turns"])) for r in rows]
+            for line in aligned(body, (dimension, "hits", "turns", "per 1k turns")):
+                self.write("  " + line)
+        if self.options.chart:
+            self.write_chart(tally)
+        if self.snippets:
+            self.write()
+            self.write("snippets")
+            for name, snippets in self.snippets.items():
+                self.write(name)
+                for s in snippets:
+                    self.write(f"  {s.location}  {s.speaker}  {s.left}[{s.match}]{s.right}")
+        self.write()
+        self.write(footer_line(summary, footer))
+
+    def write_chart(self, tally) -> None:
+        for dimension, series in chart_series(tally).items():
+            self.write()
+            self.write(f"hits per {dimension}")
+            top = max((n for _, n in series), default=0) or 1
+            label_width = max((len(v or "(unknown)") for v, _ in series), default=0)
+            for value, hits in series:
+                bar = "#" * max(1, round(hits * BAR_WIDTH / top))
+                self.write(f"  {(value or '(unknown)').ljust(label_width)}  {bar} {hits}")

@@ -1,0 +1,33 @@
+"""Keyword-in-context records: built from a hit, rendered by the human reporters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from backrooms_scan.model import Hit
+
+NEWLINE_MARK = " ⏎ "
+
+
+@dataclass(frozen=True)
+class Snippet:
+    location: str
+    speaker: str
+    left: str
+    match: str
+    right: str
+
+
+def one_line(text: str) -> str:
+    return text.replace("\r", "").replace("\n", NEWLINE_MARK)
+
+
+def make_snippet(hit: Hit, width: int) -> Snippet:
+    """`width` characters of context on each side, with … where the turn goes on."""
+    turn, text = hit.turn, hit.turn.text
+    left_start, right_end = max(0, hit.start - width), min(len(text), hit.end + width)
+    left = ("…" if left_start > 0 else "") + one_line(text[left_start : hit.start])
+    right = one_line(text[hit.end : right_end]) + ("…" if right_end < len(text) else "")
+    line, column = hit.position
+    speaker = turn.speaker + (f" ({turn.model})" if turn.model else "")
+    return Snippet(f"{turn.source}:{line}:{column}", speaker, left, one_line(hit.text), right)

@@ -1,0 +1,85 @@
+"""`--format table`: rich tables, highlighted snippets and an optional bar chart."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from backrooms_scan.report.base import pattern_totals
+from backrooms_scan.report.human import (
+    HumanReporter,
+    chart_series,
+    footer_line,
+    format_rate,
+    pattern_rows,
+)
+
+BAR_WIDTH = 40
+
+
+class TableReporter(HumanReporter):
+    def __init__(self, out, options):
+        super().__init__(out, options)
+        self.console = Console(file=out, no_color=not options.color, highlight=False,
+                               force_terminal=options.color or None)
+
+    def finish(self, tally, summary, footer) -> None:
+        print_ = self.console.print
+        if self.options.count_only:
+            for name, hits in pattern_totals(summary):
+                print_(f"{name}\t{hits}")
+            return
+        print_(self.patterns_table(summary))
+        for dimension, rows in summary["by"].items():
+            print_(self.breakdown_table(dimension, rows))
+        if self.options.chart:
+            for dimension, series in chart_series(tally).items():
+                print_(self.chart(dimension, series))
+        for name, snippets in self.snippets.items():
+            print_(Text(name, style="bold"))
+            for s in snippets:
+                line = Text("  ")
+                line.append(s.location, style="cyan")
+                line.append(f"  {s.speaker}  ", style="dim")
+                line.append(s.left)
+                line.append(s.match, style="bold black on yellow")
+                line.append(s.right)
+                print_(line, overflow="fold")
+        print_(Text(footer_line(summary, footer), style="dim"))
+
+    @staticmethod
+    def patterns_table(summary: dict) -> Table:
+        table = Table(title="Pattern hits", title_justify="left")
+        table.add_column("set/pattern")
+        for heading in ("hits", "turns", "conversations", "per 1k turns"):
+            table.add_column(heading, justify="right")
+        for name, hits, turns, conversations, rate in pattern_rows(summary):
+            style = None if hits else "dim"
+            table.add_row(name, str(hits), str(turns), str(conversations), rate, style=style)
+        return table
+
+    @staticmethod
+    def breakdown_table(dimension: str, rows: list[dict]) -> Table:
+        table = Table(title=f"By {dimension}", title_justify="left")
+        table.add_column(dimension)
+        for heading in ("hits", "turns", "per 1k turns"):
+            table.add_column(heading, justify="right")
+        for row in rows:
+            turns = "-" if row["turns"] is None else str(row["turns"])
+            table.add_row(row["value"] or "(unknown)", str(row["hits"]), turns,
+                          format_rate(row["rate_per_1000_turns"]))
+        return table
+
+    @staticmethod
+    def chart(dimension: str, series: list[tuple[str, int]]) -> Table:
+        table = Table(title=f"Hits per {dimension}", title_justify="left", show_header=False,
+                      box=None)
+        table.add_column(dimension)
+        table.add_column("bar")
+        top = max((n for _, n in series), default=0) or 1
+        for value, hits in series:
+            bar = Text("█" * max(1, round(hits * BAR_WIDTH / top)), style="magenta")
+            bar.append(f" {hits}")
+            table.add_row(value or "(unknown)", bar)
+        return table

@@ -1,0 +1,210 @@
+"""The scan pipeline: input units -> documents -> conversations -> hits, one FileResult per file.
+
+Work is split into *units* (a regular file, an archive, or stdin) so that
+processes can share it; results come back in input order whatever `jobs` is,
+which keeps output and replay detection identical to a one-process run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import BinaryIO, Iterable, Iterator, Sequence
+
+from backrooms_scan import formats, walk
+from backrooms_scan.decode import Document, classify_head
+from backrooms_scan.matcher import Matcher
+from backrooms_scan.model import Conversation, Hit, Notice, SkipFile, Turn
+from backrooms_scan.normalize import fold
+from backrooms_scan.patterns import PatternSet
+from backrooms_scan.select import Selection
+
+# Selected turns are counted by this key so every breakdown can compute rates.
+TurnKey = tuple[str, str, str, str]  # model, speaker, scenario, month
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    selection: Selection = Selection()
+    input_format: str | None = None
+    fix_text: bool = True
+    word: bool = False
+    exact: bool = False
+    engine: str = "auto"
+
+
+@dataclass
+class TurnHits:
+    """A turn that has hits, with the digest of its folded text for replay detection."""
+
+    turn: Turn
+    digest: bytes
+    hits: list[Hit]
+
+
+@dataclass
+class FileResult:
+    """What scanning one input file produced; `skipped` or `error` say why it was not read."""
+
+    path: str
+    format: str | None = None
+    skipped: str | None = None
+    error: str | None = None
+    notices: list[Notice] = field(default_factory=list)
+    conversations: int = 0
+    turns: Counter = field(default_factory=Counter)
+    selected: Counter = field(default_factory=Counter)
+    repaired: bool = False
+    hit_turns: list[TurnHits] = field(default_factory=list)
+
+
+def turn_key(turn: Turn) -> TurnKey:
+    return (turn.model or "", turn.speaker or "", turn.scenario or "", (turn.timestamp or "")[:7])
+
+
+def fold_digest(text: str) -> bytes:
+    return hashlib.blake2b(fold(text).encode("utf-8"), digest_size=16).digest()
+
+
+class Scanner:
+    """Scans documents with one matcher; lives once per worker process."""
+
+    def __init__(self, sets: Sequence[PatternSet], options: ScanOptions):
+        self.options = options
+        self.matcher = Matcher(sets, word=options.word, exact=options.exact, engine=options.engine)
+        self.forced = formats.by_name(options.input_format) if options.input_format else None
+
+    def scan_unit(self, unit: str, stdin: BinaryIO | None = None) -> list[FileResult]:
+        results = []
+        for item in walk.iter_inputs([unit], stdin=stdin):
+            if isinstance(item, walk.PathError):
+                results.append(FileResult(item.path, error=item.message))
+            elif isinstance(item, walk.Skipped):
+                results.append(FileResult(item.path, skipped=item.reason))
+            else:
+                results.append(self.scan_input(item))
+        return results
+
+    def scan_input(self, item: walk.Input) -> FileResult:
+        result = FileResult(item.path)
+        try:
+            doc = Document.from_input(item, fix_text=self.options.fix_text)
+            result.notices = doc.notices.items
+            self._scan_document(doc, result)
+        except SkipFile as skip:
+            result.skipped = skip.reason if skip.line is None else f"{skip.reason} (line {skip.line})"
+        except Exception as exc:  # noqa: BLE001 - a bad file must never stop the scan
+            result.skipped = describe_failure(exc)
+        return result
+
+    def _scan_document(self, doc: Document, result: FileResult) -> None:
+        reason = classify_head(doc.head)
+        if reason:
+            raise SkipFile(reason)
+        fmt = self.forced or formats.detect(doc)
+        if fmt is None:
+            raise SkipFile("not a recognised transcript format")
+        result.format = fmt.name
+        for conversation in fmt.load(doc):
+            self._scan_conversation(conversation, result)
+        result.repaired = doc.repaired
+
+    def _scan_conversation(self, conversation: Conversation, result: FileResult) -> None:
+        result.conversations += 1
+        wants = self.options.selection.wants
+        selected = []
+        for turn in conversation.turns:
+            result.turns[turn.role.value] += 1
+            if wants(turn):
+                selected.append(turn)
+                result.selected[turn_key(turn)] += 1
+        result.hit_turns.extend(group_by_turn(self.matcher.match(selected)))
+
+
+def group_by_turn(hits: Iterable[Hit]) -> list[TurnHits]:
+    grouped: list[TurnHits] = []
+    for hit in hits:
+        if not grouped or grouped[-1].turn is not hit.turn:
+            grouped.append(TurnHits(hit.turn, fold_digest(hit.turn.text), []))
+        grouped[-1].hits.append(hit)
+    return grouped
+
+
+def describe_failure(exc: Exception) -> str:
+    """One line saying why a file could not be read, for the skip report."""
+    known = getattr(exc, "reason", None)
+    if isinstance(known, str):
+        return known
+    if isinstance(exc, OSError):
+        return f"unreadable: {exc.strerror or exc}"
+    return f"could not be read: {type(exc).__name__}: {exc}"
+
+
+# --- running units, in one process or several -------------------------------------------
+
+_worker: Scanner | None = None
+
+
+def _start_worker(sets: Sequence[PatternSet], options: ScanOptions) -> None:
+    global _worker
+    _worker = Scanner(sets, options)
+
+
+def _scan_in_worker(unit: str) -> list[FileResult]:
+    assert _worker is not None
+    return _worker.scan_unit(unit)
+
+
+def iter_units(paths: Sequence[str]) -> Iterator[str | walk.PathError | walk.Skipped]:
+    """Top-level files (and `-`) in walk order, directories expanded, archives left whole."""
+    yield from walk.iter_files(paths)
+
+
+def in_shard(index: int, shard: tuple[int, int] | None) -> bool:
+    """Whether the unit at `index` belongs to shard (i, n), counting shards from 1."""
+    return shard is None or index % shard[1] == shard[0] - 1
+
+
+def run_scan(
+    paths: Sequence[str],
+    sets: Sequence[PatternSet],
+    options: ScanOptions,
+    *,
+    jobs: int = 1,
+    shard: tuple[int, int] | None = None,
+    stdin: BinaryIO | None = None,
+) -> Iterator[tuple[int, FileResult]]:
+    """Every file's result in input order, with the index of the unit it came from."""
+    units = [(i, u) for i, u in enumerate(iter_units(paths)) if in_shard(i, shard)]
+    scanner = Scanner(sets, options)
+    pool = _pool(jobs, sets, options) if jobs > 1 and len(units) > 1 else None
+    try:
+        pending = _dispatch(pool, [u for _, u in units])
+        for index, unit in units:
+            if isinstance(unit, walk.PathError):
+                yield index, FileResult(unit.path, error=unit.message)
+            elif isinstance(unit, walk.Skipped):
+                yield index, FileResult(unit.path, skipped=unit.reason)
+            else:
+                parallel = pool is not None and unit != "-"
+                results = next(pending) if parallel else scanner.scan_unit(unit, stdin=stdin)
+                for result in results:
+                    yield index, result
+    finally:
+        if pool is not None:
+            pool.terminate()
+
+
+def _pool(jobs: int, sets: Sequence[PatternSet], options: ScanOptions):
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    return context.Pool(jobs, initializer=_start_worker, initargs=(list(sets), options))
+
+
+def _dispatch(pool, units: list) -> Iterator[list[FileResult]]:
+    if pool is None:
+        return iter(())
+    parallel = [u for u in units if isinstance(u, str) and u != "-"]
+    return pool.imap(_scan_in_worker, parallel, chunksize=1)

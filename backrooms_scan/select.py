@@ -1,0 +1,49 @@
+"""Which turns a scan looks at: role, model, speaker, scenario and date filters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+from backrooms_scan.model import Role, Turn
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Filters applied to turns before matching; globs compare case-insensitively.
+
+    `since`/`until` are inclusive ISO dates (YYYY-MM-DD or a prefix such as
+    YYYY-MM); a turn with no timestamp is left out when either is given.
+    """
+
+    roles: frozenset[Role] = frozenset({Role.SPOKEN})
+    models: tuple[str, ...] = ()
+    speakers: tuple[str, ...] = ()
+    scenarios: tuple[str, ...] = ()
+    since: str | None = None
+    until: str | None = None
+
+    def wants(self, turn: Turn) -> bool:
+        return (
+            turn.role in self.roles
+            and _matches_any(turn.model, self.models)
+            and _matches_any(turn.speaker, self.speakers)
+            and _matches_any(turn.scenario, self.scenarios)
+            and self._in_dates(turn.timestamp)
+        )
+
+    def _in_dates(self, timestamp: str | None) -> bool:
+        if self.since is None and self.until is None:
+            return True
+        if not timestamp:
+            return False
+        if self.since is not None and timestamp[: len(self.since)] < self.since:
+            return False
+        return self.until is None or timestamp[: len(self.until)] <= self.until
+
+
+def _matches_any(value: str | None, globs: tuple[str, ...]) -> bool:
+    if not globs:
+        return True
+    folded = (value or "").casefold()
+    return any(fnmatchcase(folded, glob.casefold()) for glob in globs)

@@ -1,0 +1,230 @@
+"""Counting: file results in input order -> hit records with replay flags -> one summary.
+
+A Tally is fed FileResults in input order. It decides which hits are replays
+(the turn's folded text was already counted), keeps every count the reports
+need, and can be rebuilt from the compact state of shard runs (see
+`state_of` / `result_from_state`) to give exactly the summary of one full run.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from backrooms_scan.model import Hit, Role, Turn
+from backrooms_scan.patterns import PatternSet
+from backrooms_scan.scan import FileResult, TurnHits
+
+SCHEMA_VERSION = 1
+DIMENSIONS = ("model", "speaker", "scenario", "month", "conversation", "file")
+# Position of each dimension in scan.TurnKey, for those counted per selected turn.
+_TURN_KEY_INDEX = {"model": 0, "speaker": 1, "scenario": 2, "month": 3}
+
+
+@dataclass
+class HitRecord:
+    hit: Hit
+    replay: bool
+
+
+@dataclass
+class PatternCount:
+    hits: int = 0
+    hits_including_replays: int = 0
+    turns: int = 0
+    conversations: set = field(default_factory=set)
+
+
+def dimension_value(dimension: str, turn: Turn) -> str:
+    if dimension == "conversation":
+        return turn.conversation
+    if dimension == "file":
+        return turn.source
+    if dimension == "month":
+        return (turn.timestamp or "")[:7]
+    return getattr(turn, dimension) or ""
+
+
+class Tally:
+    def __init__(self, sets: Sequence[PatternSet], *, count_replays: bool = False):
+        self.count_replays = count_replays
+        self.pattern_keys = [(s.name, p.id) for s in sets for p in s.patterns]
+        self.patterns = {key: PatternCount() for key in self.pattern_keys}
+        self.files_scanned = 0
+        self.skipped: list[tuple[str, str]] = []
+        self.errors: list[tuple[str, str]] = []
+        self.files_repaired = 0
+        self.formats: Counter = Counter()
+        self.conversations = 0
+        self.turns: Counter = Counter()
+        self.selected: Counter = Counter()
+        self.selected_by_file: Counter = Counter()
+        self.by_value: dict[str, Counter] = defaultdict(Counter)
+        self.by_pattern: dict[tuple[str, str], Counter] = defaultdict(Counter)
+        self._seen: set[bytes] = set()
+
+    def add(self, result: FileResult) -> list[HitRecord]:
+        """Count one file's result; return its hits, each marked replay or not."""
+        if result.error is not None:
+            self.errors.append((result.path, result.error))
+            return []
+        if result.skipped is not None:
+            self.skipped.append((result.path, result.skipped))
+            return []
+        self.files_scanned += 1
+        self.files_repaired += result.repaired
+        self.formats[result.format] += 1
+        self.conversations += result.conversations
+        self.turns.update(result.turns)
+        self.selected.update(result.selected)
+        self.selected_by_file[result.path] += sum(result.selected.values())
+        return [record for turn_hits in result.hit_turns for record in self._add_turn(turn_hits)]
+
+    def _add_turn(self, turn_hits: TurnHits) -> list[HitRecord]:
+        replay = turn_hits.digest in self._seen
+        self._seen.add(turn_hits.digest)
+        counted = self.count_replays or not replay
+        seen_patterns = set()
+        for hit in turn_hits.hits:
+            key = (hit.set, hit.pattern)
+            count = self.patterns[key]
+            count.hits_including_replays += 1
+            if counted:
+                count.hits += 1
+                seen_patterns.add(key)
+                for dimension in DIMENSIONS:
+                    value = dimension_value(dimension, hit.turn)
+                    self.by_value[dimension][value] += 1
+                    self.by_pattern[(dimension, value)][key] += 1
+        for key in seen_patterns:
+            self.patterns[key].turns += 1
+            self.patterns[key].conversations.add(turn_hits.turn.conversation)
+        return [HitRecord(hit, replay) for hit in turn_hits.hits]
+
+    @property
+    def hits(self) -> int:
+        return sum(c.hits for c in self.patterns.values())
+
+    @property
+    def hits_including_replays(self) -> int:
+        return sum(c.hits_including_replays for c in self.patterns.values())
+
+    @property
+    def turns_matched(self) -> int:
+        return sum(self.selected.values())
+
+    def selected_turns(self, dimension: str, value: str) -> int | None:
+        if dimension == "file":
+            return self.selected_by_file[value]
+        index = _TURN_KEY_INDEX.get(dimension)
+        if index is None:
+            return None
+        return sum(n for key, n in self.selected.items() if key[index] == value)
+
+    def breakdown(self, dimension: str) -> list[dict]:
+        """Rows of one breakdown, most hits first, values with no hits left out."""
+        rows = []
+        for value, hits in sorted(self.by_value[dimension].items(), key=lambda kv: (-kv[1], kv[0])):
+            turns = self.selected_turns(dimension, value)
+            patterns = self.by_pattern[(dimension, value)]
+            rows.append(
+                {
+                    "value": value,
+                    "hits": hits,
+                    "turns": turns,
+                    "rate_per_1000_turns": rate(hits, turns),
+                    "patterns": {f"{s}/{p}": n for (s, p), n in sorted(patterns.items())},
+                }
+            )
+        return rows
+
+    def summary(self, by: Iterable[str] = ()) -> dict:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "files_scanned": self.files_scanned,
+            "files_skipped": len(self.skipped),
+            "files_repaired": self.files_repaired,
+            "errors": len(self.errors),
+            "formats": dict(sorted(self.formats.items())),
+            "conversations": self.conversations,
+            "turns": {role.value: self.turns.get(role.value, 0) for role in Role},
+            "turns_matched": self.turns_matched,
+            "hits": self.hits,
+            "hits_including_replays": self.hits_including_replays,
+            "patterns": [self._pattern_row(key) for key in self.pattern_keys],
+            "by": {dimension: self.breakdown(dimension) for dimension in by},
+            "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+        }
+
+    def _pattern_row(self, key: tuple[str, str]) -> dict:
+        count = self.patterns[key]
+        return {
+            "set": key[0],
+            "pattern": key[1],
+            "hits": count.hits,
+            "hits_including_replays": count.hits_including_replays,
+            "turns": count.turns,
+            "conversations": len(count.conversations),
+            "rate_per_1000_turns": rate(count.hits, self.turns_matched),
+        }
+
+
+def rate(hits: int, turns: int | None) -> float | None:
+    if not turns:
+        return None
+    return round(hits * 1000 / turns, 3)
+
+
+# --- compact state for shards ------------------------------------------------------------
+
+_TURN_FIELDS = ("conversation", "index", "speaker", "source", "line", "column", "model",
+                "scenario", "timestamp")
+
+
+def state_of(result: FileResult, unit: int) -> dict:
+    """What `merge` needs of one file's result, as JSON-ready data (turn texts left out)."""
+    return {
+        "unit": unit,
+        "path": result.path,
+        "format": result.format,
+        "skipped": result.skipped,
+        "error": result.error,
+        "conversations": result.conversations,
+        "turns": dict(result.turns),
+        "selected": [[*key, n] for key, n in result.selected.items()],
+        "repaired": result.repaired,
+        "hit_turns": [_turn_hits_state(th) for th in result.hit_turns],
+    }
+
+
+def _turn_hits_state(turn_hits: TurnHits) -> dict:
+    turn = turn_hits.turn
+    return {
+        "digest": turn_hits.digest.hex(),
+        "role": turn.role.value,
+        **{name: getattr(turn, name) for name in _TURN_FIELDS},
+        "hits": [[h.set, h.pattern] for h in turn_hits.hits],
+    }
+
+
+def result_from_state(state: dict) -> FileResult:
+    """The inverse of `state_of`, with empty turn texts."""
+    return FileResult(
+        path=state["path"],
+        format=state["format"],
+        skipped=state["skipped"],
+        error=state["error"],
+        conversations=state["conversations"],
+        turns=Counter(state["turns"]),
+        selected=Counter({tuple(row[:-1]): row[-1] for row in state["selected"]}),
+        repaired=state["repaired"],
+        hit_turns=[_turn_hits_from_state(th) for th in state["hit_turns"]],
+    )
+
+
+def _turn_hits_from_state(state: dict) -> TurnHits:
+    turn = Turn(role=Role(state["role"]), text="", verbatim=False,
+                **{name: state[name] for name in _TURN_FIELDS})
+    hits = [Hit(set_name, pattern, turn, 0, 0) for set_name, pattern in state["hits"]]
+    return TurnHits(turn, bytes.fromhex(state["digest"]), hits)

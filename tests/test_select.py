@@ -1,0 +1,44 @@
+from backrooms_scan.model import Role, Turn
+from backrooms_scan.select import Selection
+
+
+def turn(role=Role.SPOKEN, model="claude-3-opus-20240229", speaker="claude-explorer",
+         scenario="vanilla backrooms", timestamp="2024-03-05T10:00:00Z"):
+    return Turn("c", 1, speaker, role, "text", "f.txt", 1, model=model, scenario=scenario,
+                timestamp=timestamp)
+
+
+def test_default_selection_keeps_only_spoken_turns():
+    selection = Selection()
+    assert selection.wants(turn())
+    assert not selection.wants(turn(role=Role.SYSTEM))
+    assert not selection.wants(turn(role=Role.CONTEXT))
+
+
+def test_model_glob_is_case_insensitive():
+    selection = Selection(models=("CLAUDE-3-*",))
+    assert selection.wants(turn())
+    assert not selection.wants(turn(model="gpt-4o"))
+
+
+def test_glob_filters_leave_out_turns_without_the_field():
+    assert not Selection(models=("claude*",)).wants(turn(model=None))
+
+
+def test_several_globs_of_one_filter_are_alternatives():
+    selection = Selection(speakers=("*simulator", "*explorer"))
+    assert selection.wants(turn(speaker="claude-simulator"))
+    assert not selection.wants(turn(speaker="user"))
+
+
+def test_dates_are_inclusive_and_accept_prefixes():
+    assert Selection(since="2024-03-05").wants(turn())
+    assert Selection(until="2024-03-05").wants(turn())
+    assert Selection(since="2024-03", until="2024-03").wants(turn())
+    assert not Selection(since="2024-03-06").wants(turn())
+    assert not Selection(until="2024-02").wants(turn())
+
+
+def test_date_filters_leave_out_turns_without_timestamp():
+    assert not Selection(since="2000").wants(turn(timestamp=None))
+    assert Selection().wants(turn(timestamp=None))
