@@ -1,0 +1,321 @@
+"""The Aho-Corasick automaton: Turns -> Hits.
+
+What counts as a hit:
+
+- Every occurrence of any phrase of a pattern is one hit, overlapping ones
+  included ("gate gate" occurs twice in "gate gate gate"); two phrases of one
+  pattern matching the same span count once. Hits never cross turns.
+- Folded mode (the default): turn text and phrases are both folded with
+  `normalize.fold`, and hit spans are mapped back to the original text.
+  Exact mode (`exact=True`, or `exact: true` on a pattern): raw text,
+  case-sensitive.
+- Word mode (`word=True`, or `word: true` on a pattern): a hit needs a
+  non-letter/digit or the text edge on both sides, except next to scripts
+  written without spaces (see `normalize.is_whole_word`).
+- Recitation rules (`all_of` + `within`): per turn, the text is searched left
+  to right for regions where every listed phrase occurs, with the region (the
+  start of its first occurrence to the end of its last) at most `within`
+  characters long, folded characters in folded mode. Of the possible regions
+  the one that ends first is taken, and within it the latest occurrence of
+  each phrase; that region is one hit, reported at its earliest occurrence
+  (the longest one, if several start there). The search then goes on after
+  the region's end, so regions never overlap. Ending first makes this count
+  the largest number of non-overlapping recitations.
+
+Hits come sorted by turn (in the order given), start, set, pattern, end.
+
+One automaton pass covers all the turns of a call: the folded turns are
+joined with a separator that folding never produces, the automaton runs once
+over the joined text, and offsets are mapped back to turns by bisection.
+
+A Matcher pickles as its pattern sets and options and rebuilds its automaton
+on unpickling, so it can be sent to worker processes.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from backrooms_scan.model import Hit, Turn
+from backrooms_scan.normalize import fold, fold_with_offsets, is_whole_word, original_span
+from backrooms_scan.patterns import Pattern, PatternSet
+
+__all__ = ["ENGINES", "Matcher", "available_engines", "recitation_regions"]
+
+ENGINES = ("pyahocorasick", "ahocorasick_rs")
+_ENGINE_MODULES = {"pyahocorasick": "ahocorasick", "ahocorasick_rs": "ahocorasick_rs"}
+
+
+def available_engines() -> list[str]:
+    """The automaton engines that can be imported here, preferred first."""
+    return [name for name in ENGINES if importlib.util.find_spec(_ENGINE_MODULES[name])]
+
+
+def _resolve_engine(requested: str) -> str:
+    available = available_engines()
+    if requested == "auto":
+        for name in ("ahocorasick_rs", "pyahocorasick"):
+            if name in available:
+                return name
+        raise ValueError("no Aho-Corasick engine installed (pip install pyahocorasick)")
+    if requested not in ENGINES:
+        raise ValueError(f"unknown engine '{requested}' (choose from: auto, {', '.join(ENGINES)})")
+    if requested not in available:
+        hint = "pip install 'backrooms-scan[fast]'" if requested == "ahocorasick_rs" else ""
+        raise ValueError(
+            f"engine '{requested}' is not installed ({hint or 'pip install pyahocorasick'})"
+        )
+    return requested
+
+
+class _PyAhoCorasick:
+    def __init__(self, keys: Sequence[str]):
+        import ahocorasick
+
+        self._lengths = [len(key) for key in keys]
+        self._automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY)
+        for index, key in enumerate(keys):
+            self._automaton.add_word(key, index)
+        self._automaton.make_automaton()
+
+    def find(self, haystack: str) -> Iterator[tuple[int, int, int]]:
+        lengths = self._lengths
+        for last, index in self._automaton.iter(haystack):
+            # The one place pyahocorasick's inclusive end index becomes half-open.
+            end = last + 1
+            yield index, end - lengths[index], end
+
+
+class _AhoCorasickRs:
+    def __init__(self, keys: Sequence[str]):
+        import ahocorasick_rs
+
+        self._automaton = ahocorasick_rs.AhoCorasick(
+            list(keys), matchkind=ahocorasick_rs.MatchKind.Standard
+        )
+
+    def find(self, haystack: str) -> Iterable[tuple[int, int, int]]:
+        return self._automaton.find_matches_as_indexes(haystack, overlapping=True)
+
+
+_ENGINE_CLASSES = {"pyahocorasick": _PyAhoCorasick, "ahocorasick_rs": _AhoCorasickRs}
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """What a matched key counts for: a pattern, or one phrase of a recitation rule."""
+
+    set_name: str
+    pattern_id: str
+    word: bool
+    rule: int = -1  # index of the recitation rule, -1 for a plain pattern
+    part: int = 0  # which of the rule's phrases
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    set_name: str
+    pattern_id: str
+    parts: int
+    within: int
+
+
+class _Pass:
+    """One automaton over the keys matched one way: folded, or raw (exact)."""
+
+    def __init__(self, folded: bool, separator: str):
+        self.folded = folded
+        self.separator = separator
+        self._targets_by_key: dict[str, list[_Target]] = {}
+        self.targets: list[list[_Target]] = []  # by key index, once built
+        self.automaton: _PyAhoCorasick | _AhoCorasickRs | None = None
+
+    def add(self, key: str, target: _Target) -> None:
+        targets = self._targets_by_key.setdefault(key, [])
+        if target not in targets:
+            targets.append(target)
+
+    def build(self, engine: str) -> None:
+        keys = list(self._targets_by_key)
+        self.targets = [self._targets_by_key[key] for key in keys]
+        if keys:
+            self.automaton = _ENGINE_CLASSES[engine](keys)
+
+    def texts(self, turns: Sequence[Turn]) -> list[str]:
+        return [fold(turn.text) for turn in turns] if self.folded else [turn.text for turn in turns]
+
+    def spans_by_turn(self, texts: Sequence[str]) -> dict[int, list[tuple[int, int, int]]]:
+        """(key index, start, end) of every key occurrence, by turn, in turn coordinates."""
+        assert self.automaton is not None
+        starts = []
+        position = 0
+        for text in texts:
+            starts.append(position)
+            position += len(text) + len(self.separator)
+        found: dict[int, list[tuple[int, int, int]]] = {}
+        for key_index, start, end in self.automaton.find(self.separator.join(texts)):
+            turn_index = bisect_right(starts, start) - 1
+            offset = starts[turn_index]
+            if end - offset > len(texts[turn_index]):
+                continue  # runs into the next turn (only possible for raw text)
+            found.setdefault(turn_index, []).append((key_index, start - offset, end - offset))
+        return found
+
+
+class Matcher:
+    """Finds the patterns of some sets in turns; build once, call `match` many times.
+
+    `engine` is the name of the automaton used ("auto" picks ahocorasick_rs
+    when it is installed); `sets`, `word` and `exact` are kept as given.
+    """
+
+    def __init__(
+        self,
+        sets: Sequence[PatternSet],
+        *,
+        word: bool = False,
+        exact: bool = False,
+        engine: str = "auto",
+    ):
+        self.sets = tuple(sets)
+        self.word = word
+        self.exact = exact
+        self.engine = _resolve_engine(engine)
+        self._rules: list[_Rule] = []
+        self._passes = (_Pass(folded=True, separator="\n"), _Pass(folded=False, separator="\x00"))
+        for pattern_set in self.sets:
+            for pattern in pattern_set.patterns:
+                self._add(pattern_set.name, pattern)
+        for matching_pass in self._passes:
+            matching_pass.build(self.engine)
+
+    def __reduce__(self):
+        return _rebuild_matcher, (self.sets, self.word, self.exact, self.engine)
+
+    def _add(self, set_name: str, pattern: Pattern) -> None:
+        exact = self.exact or pattern.exact
+        word = self.word or pattern.word
+        matching_pass = self._passes[1] if exact else self._passes[0]
+        if pattern.is_recitation:
+            if pattern.within is None or len(pattern.all_of) < 2:
+                raise ValueError(f"recitation rule '{pattern.id}' needs 2 phrases and 'within'")
+            rule = len(self._rules)
+            self._rules.append(_Rule(set_name, pattern.id, len(pattern.all_of), pattern.within))
+            for part, phrase in enumerate(pattern.all_of):
+                key = phrase if exact else fold(phrase)
+                if key:
+                    matching_pass.add(key, _Target(set_name, pattern.id, word, rule, part))
+            return
+        for phrase in pattern.phrases:
+            key = phrase if exact else fold(phrase)
+            if key:
+                matching_pass.add(key, _Target(set_name, pattern.id, word))
+
+    def match(self, turns: Sequence[Turn]) -> list[Hit]:
+        """Every hit of every pattern in `turns`, sorted by turn order, start, set, pattern."""
+        hits: list[tuple[int, Hit]] = []
+        for matching_pass in self._passes:
+            if matching_pass.automaton is None:
+                continue
+            texts = matching_pass.texts(turns)
+            for turn_index, spans in matching_pass.spans_by_turn(texts).items():
+                turn = turns[turn_index]
+                for hit in self._turn_hits(matching_pass, turn, texts[turn_index], spans):
+                    hits.append((turn_index, hit))
+        hits.sort(
+            key=lambda item: (item[0], item[1].start, item[1].set, item[1].pattern, item[1].end)
+        )
+        return [hit for _, hit in hits]
+
+    def _turn_hits(
+        self, matching_pass: _Pass, turn: Turn, text: str, spans: list[tuple[int, int, int]]
+    ) -> Iterator[Hit]:
+        """The hits in one turn, from its key occurrences in matched (`text`) coordinates."""
+        found: list[tuple[_Target, int, int]] = []
+        occurrences: dict[int, list[list[tuple[int, int]]]] = {}
+        for key_index, start, end in spans:
+            for target in matching_pass.targets[key_index]:
+                if target.word and not is_whole_word(text, start, end):
+                    continue
+                if target.rule < 0:
+                    found.append((target, start, end))
+                else:
+                    parts = occurrences.setdefault(
+                        target.rule, [[] for _ in range(self._rules[target.rule].parts)]
+                    )
+                    parts[target.part].append((start, end))
+        for rule_index, parts in occurrences.items():
+            rule = self._rules[rule_index]
+            for start, end in recitation_regions(parts, rule.within):
+                found.append(
+                    (_Target(rule.set_name, rule.pattern_id, False, rule_index), start, end)
+                )
+        if not found:
+            return
+        to_original = _span_mapper(turn.text, text) if matching_pass.folded else None
+        for target, start, end in found:
+            if to_original is not None:
+                start, end = to_original(start, end)
+            yield Hit(target.set_name, target.pattern_id, turn, start, end)
+
+
+def _span_mapper(original: str, folded: str):
+    folded_again, offsets = fold_with_offsets(original)
+    assert folded_again == folded, "fold and fold_with_offsets disagree"
+
+    def to_original(start: int, end: int) -> tuple[int, int]:
+        return original_span(original, offsets, start, end)
+
+    return to_original
+
+
+def recitation_regions(
+    parts: Sequence[Sequence[tuple[int, int]]], within: int
+) -> list[tuple[int, int]]:
+    """The recitations found, as the span of each region's earliest occurrence.
+
+    `parts[i]` holds the `(start, end)` occurrences of the rule's i-th phrase
+    in one turn (all of one length). See the module docstring for how regions
+    are chosen. Each search resumes where the last region ended, so a turn
+    that repeats a recitation thousands of times stays linear.
+    """
+    by_start = [sorted(set(occurrences)) for occurrences in parts]
+    if not all(by_start):
+        return []
+    ends_by_part = [[end for _, end in occurrences] for occurrences in by_start]
+    region_ends = sorted({end for part_ends in ends_by_part for end in part_ends})
+    reported: list[tuple[int, int]] = []
+    cursor = 0
+    for region_end in region_ends:
+        chosen = _region_ending_by(by_start, ends_by_part, region_end, cursor)
+        if chosen is None or region_end - min(start for start, _ in chosen) > within:
+            continue
+        earliest = min(range(len(chosen)), key=lambda i: (chosen[i][0], -chosen[i][1], i))
+        reported.append(chosen[earliest])
+        cursor = region_end
+    return reported
+
+
+def _region_ending_by(
+    by_start: list[list[tuple[int, int]]],
+    ends_by_part: list[list[int]],
+    region_end: int,
+    cursor: int,
+) -> list[tuple[int, int]] | None:
+    """The latest occurrence of each phrase that starts at `cursor` or later and ends by
+    `region_end`; None when a phrase has none."""
+    chosen = []
+    for occurrences, part_ends in zip(by_start, ends_by_part):
+        # Occurrences of one phrase share its length: sorted by start is sorted by end.
+        latest = bisect_right(part_ends, region_end) - 1
+        if latest < 0 or occurrences[latest][0] < cursor:
+            return None
+        chosen.append(occurrences[latest])
+    return chosen
+
+
+def _rebuild_matcher(sets: tuple[PatternSet, ...], word: bool, exact: bool, engine: str) -> Matcher:
+    return Matcher(sets, word=word, exact=exact, engine=engine)

@@ -1,0 +1,240 @@
+"""Text folding for "folded" matching, with a map back to the original text.
+
+The folding is defined per character, so every folded character can be traced
+to the character it came from:
+
+1. each character ``c`` becomes
+   ``NFC(strip_combining(NFKD(NFKC(c).casefold()))).lower()``, where
+   ``strip_combining`` drops characters whose ``unicodedata.combining`` class is
+   not 0 (accents, the Japanese voicing marks; "ā" -> "a", "ぎ" -> "き");
+2. any resulting character that is not a letter, digit or mark (Unicode
+   category L*, N* or M*) becomes a space;
+3. every run of spaces collapses to one space, and leading and trailing space
+   is dropped.
+
+So "Gate, gate, pāragate!" folds to "gate gate paragate", "ＧＡＴＥ" to "gate",
+"ß" to "ss", line breaks to spaces, and Hangul syllables and Chinese characters
+stay as they are. Folded text never holds a line break or NUL, so either can
+join folded texts without being mistaken for part of a phrase.
+
+Because the definition is per character, text written in decomposed form
+folds by its parts: a letter followed by a combining accent folds to the bare
+letter, but decomposed Hangul jamo are not recomposed into syllables.
+"""
+
+from __future__ import annotations
+
+import codecs
+import itertools
+import re
+import unicodedata
+
+__all__ = [
+    "fold",
+    "fold_char",
+    "fold_with_offsets",
+    "is_unspaced_script",
+    "is_whole_word",
+    "is_word_char",
+    "original_span",
+]
+
+
+def fold_char(c: str) -> str:
+    """The folding of one character (may be empty, or several characters)."""
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", c).casefold())
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    folded = unicodedata.normalize("NFC", bare).lower()
+    return "".join(ch if unicodedata.category(ch)[0] in "LNM" else " " for ch in folded)
+
+
+class _FoldTable(dict):
+    """A `str.translate` table that folds each character on first sight and keeps it."""
+
+    def __missing__(self, code: int) -> str:
+        folded = fold_char(chr(code))
+        self[code] = folded
+        return folded
+
+
+_FOLD_TABLE = _FoldTable()
+
+
+def _fold_non_ascii_run(error: UnicodeEncodeError) -> tuple[bytes, int]:
+    """Codec error handler: replace a run of non-ASCII characters by its folding, as UTF-8."""
+    run = error.object[error.start : error.end]
+    return run.translate(_FOLD_TABLE).encode("utf-8"), error.end
+
+
+_FOLD_ERRORS = "backrooms_scan.fold"
+codecs.register_error(_FOLD_ERRORS, _fold_non_ascii_run)
+
+# ASCII letters to lowercase, digits kept, every other ASCII byte to a space;
+# bytes of UTF-8 sequences (already folded) pass through.
+_ASCII_FOLD_BYTES = bytes(
+    (c | 0x20) if chr(c).isalpha() else c if chr(c).isdigit() else 0x20 for c in range(128)
+) + bytes(range(128, 256))
+_SPACE_RUN = re.compile(b"  +")
+
+
+def fold(text: str) -> str:
+    """Fold `text` for matching (see the module docstring); fast on mostly-ASCII text."""
+    # Encoding to ASCII finds the non-ASCII runs at C speed and hands each to
+    # the error handler, which folds it; one byte table then folds the ASCII.
+    data = text.encode("ascii", _FOLD_ERRORS).translate(_ASCII_FOLD_BYTES)
+    return _SPACE_RUN.sub(b" ", data).strip(b" ").decode("utf-8")
+
+
+# How each character folds, one byte per character, for building offset maps
+# at C speed: one letter/digit/mark, only spaces, nothing, or anything else.
+_ONE, _SPACES, _NOTHING, _OTHER = b"w", b"s", b"z", b"x"
+
+
+def _fold_class(c: str) -> bytes:
+    folded = fold_char(c)
+    if len(folded) == 1 and folded != " ":
+        return _ONE
+    if not folded:
+        return _NOTHING
+    return _SPACES if not folded.strip(" ") else _OTHER
+
+
+_CLASS_MARKERS = {_ONE: "\x80", _SPACES: "\x81", _NOTHING: "\x82", _OTHER: "\x83"}
+
+
+class _ClassTable(dict):
+    """A `str.translate` table from a character to a marker of its fold class."""
+
+    def __missing__(self, code: int) -> str:
+        marker = _CLASS_MARKERS[_fold_class(chr(code))]
+        self[code] = marker
+        return marker
+
+
+_CLASS_TABLE = _ClassTable()
+
+
+def _classify_non_ascii_run(error: UnicodeEncodeError) -> tuple[bytes, int]:
+    run = error.object[error.start : error.end]
+    return run.translate(_CLASS_TABLE).encode("latin-1"), error.end
+
+
+_CLASS_ERRORS = "backrooms_scan.fold_class"
+codecs.register_error(_CLASS_ERRORS, _classify_non_ascii_run)
+_CLASS_BYTES = bytes((_ONE if chr(c).isalnum() else _SPACES)[0] for c in range(128)) + (
+    _ONE + _SPACES + _NOTHING + _OTHER
+).ljust(128, _OTHER)
+# A space in the folding comes from the first space-making character after a
+# letter; characters that fold to nothing (combining marks) may come between.
+_SPACE_ORIGIN_AFTER_MARKS = re.compile(rb"w(z*)s")
+_EMITS = bytes.maketrans(b"wszxS", b"\x01\x00\x00\x00\x01")
+
+
+def fold_with_offsets(text: str) -> tuple[str, list[int]]:
+    """`fold(text)` plus, per folded character, the index of the original character it
+    came from, followed by `len(text)` as a sentinel."""
+    classes = text.encode("ascii", _CLASS_ERRORS).translate(_CLASS_BYTES)
+    if _OTHER in classes:
+        return _fold_with_offsets_per_char(text)
+    emitting = classes[: classes.rfind(_ONE) + 1]
+    if _NOTHING in emitting:
+        marked = _SPACE_ORIGIN_AFTER_MARKS.sub(rb"w\1S", emitting)
+    else:
+        marked = emitting.replace(b"ws", b"wS")
+    # Kept: letters, and the first space-maker of each run of spaces between letters.
+    offsets = list(itertools.compress(range(len(marked)), marked.translate(_EMITS)))
+    offsets.append(len(text))
+    return fold(text), offsets
+
+
+def _fold_with_offsets_per_char(text: str) -> tuple[str, list[int]]:
+    """`fold_with_offsets` for text with characters that fold to several characters."""
+    table = _FOLD_TABLE
+    chars: list[str] = []
+    offsets: list[int] = []
+    space_from: int | None = None
+    for index, ch in enumerate(text):
+        for folded in table[ord(ch)]:
+            if folded == " ":
+                if chars and space_from is None:
+                    space_from = index
+                continue
+            if space_from is not None:
+                chars.append(" ")
+                offsets.append(space_from)
+                space_from = None
+            chars.append(folded)
+            offsets.append(index)
+    offsets.append(len(text))
+    return "".join(chars), offsets
+
+
+def original_span(text: str, offsets: list[int], start: int, end: int) -> tuple[int, int]:
+    """The `[start, end)` span of `text` whose folding holds folded span `[start, end)`.
+
+    `offsets` comes from `fold_with_offsets(text)`. The span ends after the
+    original character of the last folded character, plus any combining marks
+    that follow it (they fold to nothing but belong to that letter).
+    """
+    if end <= start:
+        origin = offsets[start]
+        return origin, origin
+    original_end = offsets[end - 1] + 1
+    while original_end < len(text) and not _FOLD_TABLE[ord(text[original_end])]:
+        original_end += 1
+    return offsets[start], original_end
+
+
+def is_word_char(ch: str) -> bool:
+    """Letters, digits and marks make words; everything else separates them."""
+    return unicodedata.category(ch)[0] in "LNM"
+
+
+def is_whole_word(text: str, start: int, end: int) -> bool:
+    """Whether `text[start:end]` is not glued to a letter or digit on either side.
+
+    An edge is also fine when the character just inside or just outside it is
+    of a script written without spaces (Chinese, Japanese, Korean, Thai...),
+    so phrases in those scripts still match inside running text.
+    """
+    return _is_word_edge(text, start - 1, start) and _is_word_edge(text, end, end - 1)
+
+
+def _is_word_edge(text: str, outside: int, inside: int) -> bool:
+    if outside < 0 or outside >= len(text) or not is_word_char(text[outside]):
+        return True
+    return is_unspaced_script(text[outside]) or is_unspaced_script(text[inside])
+
+
+# Scripts written without spaces between words (Chinese, Japanese, Thai, Lao,
+# Khmer, Myanmar) or with particles glued to nouns (Korean): a phrase in them
+# must match inside running text even when whole words are asked for.
+_UNSPACED_SCRIPT = re.compile(
+    "["
+    "\u0e00-\u0eff"  # Thai, Lao
+    "\u1000-\u109f"  # Myanmar
+    "\u1100-\u11ff"  # Hangul Jamo
+    "\u1780-\u17ff"  # Khmer
+    "\u2e80-\u2fdf"  # CJK radicals, Kangxi radicals
+    "\u3005-\u3007"  # ideographic iteration mark, closing mark, number zero
+    "\u3021-\u3029"  # Hangzhou numerals
+    "\u3031-\u3035"  # kana repeat marks
+    "\u3038-\u303c"
+    "\u3040-\u31ff"  # Hiragana, Katakana, Bopomofo, Hangul compatibility jamo, Kanbun
+    "\u3200-\u33ff"  # enclosed CJK letters, CJK compatibility
+    "\u3400-\u4dbf"  # CJK extension A
+    "\u4e00-\u9fff"  # CJK unified ideographs
+    "\ua000-\ua4cf"  # Yi
+    "\ua960-\ua97f"  # Hangul Jamo extended A
+    "\uac00-\ud7ff"  # Hangul syllables, Jamo extended B
+    "\uf900-\ufaff"  # CJK compatibility ideographs
+    "\uff65-\uffdc"  # halfwidth Katakana and Hangul
+    "\U0001b000-\U0001b16f"  # Kana supplement and extended A
+    "\U00020000-\U0003134f"  # CJK extensions B-G, compatibility supplement
+    "]"
+)
+
+
+def is_unspaced_script(ch: str) -> bool:
+    """True for characters of scripts that do not put spaces between words."""
+    return _UNSPACED_SCRIPT.match(ch) is not None
