@@ -157,9 +157,7 @@ def list_formats() -> None:
     from backrooms_scan.formats import all_formats
 
     for fmt in all_formats():
-        module = sys.modules[fmt.load.__module__]
-        summary = (module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else ""
-        click.echo(f"{fmt.name:18} {summary}")
+        click.echo(f"{fmt.name:18} {fmt.description}")
 
 
 def elapsed_since(start: float) -> float:

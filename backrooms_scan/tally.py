@@ -9,8 +9,8 @@ need, and can be rebuilt from the compact state of shard runs (see
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 from backrooms_scan.model import Hit, Role, Turn
 from backrooms_scan.patterns import PatternSet

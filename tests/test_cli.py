@@ -91,7 +91,7 @@ def test_role_all_also_counts_prompt_text(dump):
 
 
 def test_metadata_files_are_skipped_not_counted(dump):
-    path, manifest, patterns = dump
+    path, _, patterns = dump
     summary = json_summary(str(path), "-p", str(patterns))
     reasons = {s["reason"] for s in summary["skipped"]}
     assert reasons == {"not a transcript"}
@@ -184,7 +184,7 @@ def test_grep_lines_point_at_the_matched_text():
     result = run("scan", "--sample", "-f", "grep", "--set", "bodhisattva-vow")
     assert result.exit_code == 0
     for line in result.stdout.splitlines():
-        path, line_no, column, name, text = line.split(":", 4)
+        path, line_no, _column, name, text = line.split(":", 4)
         if not path.endswith(".txt"):
             continue
         source_line = Path(path).read_text(encoding="utf-8").splitlines()[int(line_no) - 1]
@@ -232,7 +232,7 @@ def test_bad_option_value_exits_2():
 
 
 def test_stdin_is_read_with_a_dash():
-    text = "### Claude 1 ###\nGate gate paragate parasamgate bodhi svaha\n".encode()
+    text = b"### Claude 1 ###\nGate gate paragate parasamgate bodhi svaha\n"
     result = run("scan", "-", "--count", "--set", "heart-sutra-mantra", input=text)
     assert result.exit_code == 0
     assert "heart-sutra-mantra/" in result.stdout
@@ -268,7 +268,8 @@ def test_broken_pipe_ends_quietly(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = (f"{sys.executable} -m backrooms_scan scan --sample -f jsonl --count-replays "
                "| head -1")
-    done = subprocess.run(["bash", "-c", command], capture_output=True, env=env, timeout=60)
+    done = subprocess.run(["bash", "-c", command], capture_output=True, env=env, timeout=60,
+                          check=False)
     assert done.stdout.count(b"\n") == 1
     assert b"Traceback" not in done.stderr
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import import_module
-from typing import Callable, Iterator
 
 from backrooms_scan.decode import Document
 from backrooms_scan.model import Conversation
@@ -24,6 +24,7 @@ class Format:
     name: str
     sniff: Callable[[str, str], float]
     load: Callable[[Document], Iterator[Conversation]]
+    description: str = ""
 
 
 def all_formats() -> list[Format]:
@@ -31,7 +32,9 @@ def all_formats() -> list[Format]:
     found = []
     for module_name in FORMAT_MODULES:
         module = import_module(f"{__name__}.{module_name}")
-        found.extend(getattr(module, "FORMATS", None) or [Format(module.NAME, module.sniff, module.load)])
+        summary = (module.__doc__ or "").strip().split("\n")[0]
+        found.extend(getattr(module, "FORMATS", None)
+                     or [Format(module.NAME, module.sniff, module.load, summary)])
     return found
 
 

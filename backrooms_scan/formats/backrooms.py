@@ -531,6 +531,8 @@ def _conversation(path: str, fmt: str, transcript: Transcript, *names: str | Non
 
 
 FORMATS = [
-    Format(TEXT_FORMAT, sniff_text, load_text),
-    Format(HTML_FORMAT, sniff_html, load_html),
+    Format(TEXT_FORMAT, sniff_text, load_text,
+           "Format A: original dump text files (actors:/models: header, <actor> turns)."),
+    Format(HTML_FORMAT, sniff_html, load_html,
+           "Format A as scraped site pages: HTML with the transcript in <pre class=\"dream\">."),
 ]

@@ -15,7 +15,7 @@ class LazyProgress:
         self.progress = None
         self.task = None
 
-    def __enter__(self) -> "LazyProgress":
+    def __enter__(self):
         return self
 
     def __exit__(self, *exc) -> None:

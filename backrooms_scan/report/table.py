@@ -12,7 +12,6 @@ from backrooms_scan.report.human import (
     chart_series,
     footer_line,
     format_rate,
-    pattern_rows,
 )
 
 BAR_WIDTH = 40
@@ -43,7 +42,8 @@ class TableReporter(HumanReporter):
                 line.append(s.location, style="cyan")
                 line.append(f"  {s.speaker}  ", style="dim")
                 line.append(s.left)
-                line.append(s.match, style="bold black on yellow")
+                match = s.match if self.options.color else f"[{s.match}]"
+                line.append(match, style="bold black on yellow")
                 line.append(s.right)
                 print_(line, overflow="fold")
         print_(Text(footer_line(summary, footer), style="dim"))
@@ -51,18 +51,24 @@ class TableReporter(HumanReporter):
     @staticmethod
     def patterns_table(summary: dict) -> Table:
         table = Table(title="Pattern hits", title_justify="left")
-        table.add_column("set/pattern")
-        for heading in ("hits", "turns", "conversations", "per 1k turns"):
+        table.add_column("set / pattern", overflow="fold")
+        for heading in ("hits", "turns", "convs", "per 1k turns"):
             table.add_column(heading, justify="right")
-        for name, hits, turns, conversations, rate in pattern_rows(summary):
-            style = None if hits else "dim"
-            table.add_row(name, str(hits), str(turns), str(conversations), rate, style=style)
+        current_set = None
+        for row in summary["patterns"]:
+            if row["set"] != current_set:
+                current_set = row["set"]
+                table.add_row(Text(current_set, style="bold"))
+            style = None if row["hits"] else "dim"
+            table.add_row(f"  {row['pattern']}", str(row["hits"]), str(row["turns"]),
+                          str(row["conversations"]), format_rate(row["rate_per_1000_turns"]),
+                          style=style)
         return table
 
     @staticmethod
     def breakdown_table(dimension: str, rows: list[dict]) -> Table:
         table = Table(title=f"By {dimension}", title_justify="left")
-        table.add_column(dimension)
+        table.add_column(dimension, overflow="fold")
         for heading in ("hits", "turns", "per 1k turns"):
             table.add_column(heading, justify="right")
         for row in rows:
