@@ -230,11 +230,13 @@ def decode_bytes(data: bytes) -> tuple[str, str, tuple[str, int] | None]:
     encoding, bom = sniff_encoding(data[:HEAD_SIZE])
     body = data[bom:]
     if encoding == "utf-8":
+        try:
+            return encoding, body.decode("utf-8"), None
+        except UnicodeDecodeError:
+            pass
         # surrogateescape maps each bad byte to one lone surrogate: count and place them.
         text = body.decode("utf-8", errors="surrogateescape")
         first = _ESCAPED_BYTE.search(text)
-        if first is None:
-            return encoding, text, None
         offset = bom + len(text[: first.start()].encode("utf-8", errors="surrogateescape"))
         line = line_of(text, first.start())
         text, bad = _ESCAPED_BYTE.subn("\ufffd", text)

@@ -60,10 +60,20 @@ class _FoldTable(dict):
 _FOLD_TABLE = _FoldTable()
 
 
+# Most runs are one or two characters (’, —, ā); their foldings are kept ready.
+_SHORT_RUN_FOLDS: dict[str, bytes] = {}
+
+
 def _fold_non_ascii_run(error: UnicodeEncodeError) -> tuple[bytes, int]:
     """Codec error handler: replace a run of non-ASCII characters by its folding, as UTF-8."""
-    run = error.object[error.start : error.end]
-    return run.translate(_FOLD_TABLE).encode("utf-8"), error.end
+    end = error.end
+    run = error.object[error.start : end]
+    folded = _SHORT_RUN_FOLDS.get(run)
+    if folded is None:
+        folded = run.translate(_FOLD_TABLE).encode("utf-8")
+        if len(run) <= 2:
+            _SHORT_RUN_FOLDS[run] = folded
+    return folded, end
 
 
 _FOLD_ERRORS = "backrooms_scan.fold"
