@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from importlib import import_module
 
 from backrooms_scan.decode import Document
@@ -27,7 +28,8 @@ class Format:
     description: str = ""
 
 
-def all_formats() -> list[Format]:
+@cache
+def all_formats() -> tuple[Format, ...]:
     """Every format, each module contributing one or more (`FORMATS` or a single `NAME`)."""
     found = []
     for module_name in FORMAT_MODULES:
@@ -35,7 +37,7 @@ def all_formats() -> list[Format]:
         summary = (module.__doc__ or "").strip().split("\n")[0]
         found.extend(getattr(module, "FORMATS", None)
                      or [Format(module.NAME, module.sniff, module.load, summary)])
-    return found
+    return tuple(found)
 
 
 def format_names() -> list[str]:

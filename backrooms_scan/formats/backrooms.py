@@ -56,6 +56,8 @@ TEXT_FORMAT = "backrooms"
 HTML_FORMAT = "backrooms-html"
 
 TAG_LINE = re.compile(r"^<([^<>\n]+)>[ \t]*$", re.MULTILINE)
+# The same lines found after a newline: a literal prefix lets the regex engine skip ahead fast.
+_TAG_AFTER_NEWLINE = re.compile(r"\n<([^<>\n]+)>[ \t]*(?=\n|\Z)")
 HEADER_LINE = re.compile(r"(actors|models|temp)[ \t]*:(.*)", re.IGNORECASE)
 PROMPT_TAG = re.compile(r"(.+)#(SYSTEM|CONTEXT)")
 POSITIONAL_TAG = re.compile(r"Claude (\d+)")
@@ -104,7 +106,7 @@ def sniff_text(name: str, head: str) -> float:
         return 0.0
     if FILE_NAME.search(name):
         return 0.9
-    names = [m.group(1).strip() for m in TAG_LINE.finditer(head)]
+    names = [name for _, _, name in tag_lines(head)]
     return 0.5 if recurring_speakers(names, head) else 0.0
 
 
@@ -190,9 +192,18 @@ class _Header:
     unread_line: int | None
 
 
+def tag_lines(text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, name) of every line that is exactly `<name>`, in order."""
+    first = TAG_LINE.match(text)
+    if first:
+        yield first.start(), first.end(), first.group(1).strip()
+    for found in _TAG_AFTER_NEWLINE.finditer(text):
+        yield found.start() + 1, found.end(), found.group(1).strip()
+
+
 def parse_transcript(text: str, note: Note) -> Transcript:
     """Split a format-A text into system, context and spoken pieces (see the module rules)."""
-    tags = [_Tag(m.start(), m.end(), m.group(1).strip()) for m in TAG_LINE.finditer(text)]
+    tags = [_Tag(start, end, name) for start, end, name in tag_lines(text)]
     header = _read_header(text[: tags[0].start if tags else len(text)])
     turn_names = [tag.name for tag in tags if not PROMPT_TAG.fullmatch(tag.name)]
     prompt_actors = {

@@ -1,0 +1,97 @@
+"""Time each stage of a scan on one dump, in one process: where the seconds go.
+
+    python benchmarks/stages.py DUMP [--engine NAME]
+
+Stages are cumulative: `read` walks and reads every file; `load` adds decoding,
+format sniffing and splitting into turns; `fold` adds folding every spoken turn;
+`match` is the full scan (fold + automaton + hit mapping), as `scan --jobs 1`
+does it without reporting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from backrooms_scan import formats, walk  # noqa: E402
+from backrooms_scan.decode import Document, classify_head  # noqa: E402
+from backrooms_scan.model import Role, SkipFile  # noqa: E402
+from backrooms_scan.normalize import fold  # noqa: E402
+from backrooms_scan.patterns import shipped_sets  # noqa: E402
+from backrooms_scan.scan import Scanner, ScanOptions  # noqa: E402
+
+
+def inputs(dump: str):
+    for unit in walk.iter_files([dump]):
+        if isinstance(unit, str):
+            yield from (i for i in walk.iter_inputs([unit]) if isinstance(i, walk.Input))
+
+
+def stage_read(dump: str) -> tuple[int, int]:
+    files = size = 0
+    for item in inputs(dump):
+        with item.open() as stream:
+            size += len(stream.read())
+        files += 1
+    return files, size
+
+
+def spoken_turns(dump: str):
+    for item in inputs(dump):
+        doc = Document.from_input(item)
+        if classify_head(doc.head):
+            continue
+        fmt = formats.detect(doc)
+        if fmt is None:
+            continue
+        try:
+            for conversation in fmt.load(doc):
+                yield from (t for t in conversation.turns if t.role is Role.SPOKEN)
+        except SkipFile:
+            continue
+
+
+def stage_load(dump: str) -> int:
+    return sum(1 for _ in spoken_turns(dump))
+
+
+def stage_fold(dump: str) -> int:
+    return sum(len(fold(turn.text)) for turn in spoken_turns(dump))
+
+
+def stage_match(dump: str, engine: str) -> int:
+    scanner = Scanner(shipped_sets(), ScanOptions(engine=engine))
+    hits = 0
+    for unit in walk.iter_files([dump]):
+        if isinstance(unit, str):
+            hits += sum(len(th.hits) for r in scanner.scan_unit(unit) for th in r.hit_turns)
+    return hits
+
+
+def timed(label: str, size: int, function, *args):
+    started = time.perf_counter()
+    result = function(*args)
+    seconds = time.perf_counter() - started
+    print(f"{label:8} {seconds:7.2f} s  {size / seconds / 1e6:7.1f} MB/s  ({result})", flush=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("dump")
+    parser.add_argument("--engine", default="auto")
+    args = parser.parse_args()
+    files, size = stage_read(args.dump)  # warms the page cache too
+    print(f"{files} files, {size / 1e6:.1f} MB")
+    timed("read", size, stage_read, args.dump)
+    timed("load", size, stage_load, args.dump)
+    timed("fold", size, stage_fold, args.dump)
+    timed("match", size, stage_match, args.dump, args.engine)
+
+
+if __name__ == "__main__":
+    main()
