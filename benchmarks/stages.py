@@ -17,12 +17,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from backrooms_scan import formats, walk  # noqa: E402
-from backrooms_scan.decode import Document, classify_head  # noqa: E402
-from backrooms_scan.model import Role, SkipFile  # noqa: E402
-from backrooms_scan.normalize import fold  # noqa: E402
-from backrooms_scan.patterns import shipped_sets  # noqa: E402
-from backrooms_scan.scan import Scanner, ScanOptions  # noqa: E402
+from backrooms_scan import formats, walk
+from backrooms_scan.decode import Document, classify_head
+from backrooms_scan.model import Role, SkipFile
+from backrooms_scan.normalize import fold
+from backrooms_scan.patterns import shipped_sets
+from backrooms_scan.scan import Scanner, ScanOptions
 
 
 def inputs(dump: str):
