@@ -34,7 +34,7 @@ def test_every_scan_option_is_in_the_readme(option):
 
 
 def test_ci_runs_the_readme_test_command():
-    blocks = re.findall(r"```sh\n(.*?)\n```", README, re.S)
+    blocks = re.findall(r"```sh\n(.*?)\n```", README, re.DOTALL)
     install_and_run, run_tests = blocks[0].strip(), blocks[1].strip()
     assert install_and_run == "pip install . && backrooms-scan scan --sample"
     assert run_tests in (ROOT / ".ci" / "run").read_text(encoding="utf-8")

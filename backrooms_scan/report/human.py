@@ -36,20 +36,24 @@ def format_rate(rate: float | None) -> str:
     return "-" if rate is None else f"{rate:.2f}"
 
 
+def counted(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def footer_line(summary: dict, footer: dict) -> str:
     turns = summary["turns"]
     parts = [
-        f"{summary['files_scanned']} files scanned",
+        counted(summary["files_scanned"], "file") + " scanned",
         f"{summary['files_skipped']} skipped",
     ]
     if summary["errors"]:
-        parts.append(f"{summary['errors']} errors")
+        parts.append(counted(summary["errors"], "error"))
     if summary["files_repaired"]:
         parts.append(f"{summary['files_repaired']} repaired")
     parts += [
-        f"{summary['conversations']} conversations",
+        counted(summary["conversations"], "conversation"),
         f"{turns['spoken']} spoken / {turns['system']} system / {turns['context']} context turns",
-        f"{summary['hits']} hits ({summary['hits_including_replays']} with replays)",
+        f"{counted(summary['hits'], 'hit')} ({summary['hits_including_replays']} with replays)",
         f"{footer['elapsed_seconds']:.2f} s",
     ]
     line = ", ".join(parts)
