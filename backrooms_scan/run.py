@@ -7,9 +7,10 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator, Mapping, TextIO
+from typing import TextIO
 
 from backrooms_scan.model import Role
 from backrooms_scan.patterns import PatternSet
@@ -46,7 +47,7 @@ class ScanRequest:
 
     @classmethod
     def from_cli(cls, paths, sets, options: Mapping, *, environ: Mapping[str, str],
-                 stdout_is_tty: bool, stderr_is_tty: bool) -> "ScanRequest":
+                 stdout_is_tty: bool, stderr_is_tty: bool) -> ScanRequest:
         try:
             return cls._from_cli(paths, sets, options, environ, stdout_is_tty, stderr_is_tty)
         except (RequestError, ThresholdError) as error:
@@ -54,7 +55,7 @@ class ScanRequest:
             sys.exit(ExitStatus.ERROR)
 
     @classmethod
-    def _from_cli(cls, paths, sets, o, environ, stdout_is_tty, stderr_is_tty) -> "ScanRequest":
+    def _from_cli(cls, paths, sets, o, environ, stdout_is_tty, stderr_is_tty) -> ScanRequest:
         output_format = o["output_format"] or ("table" if stdout_is_tty and not o["output"]
                                                else "plain")
         if output_format not in OUTPUT_FORMATS:
@@ -165,6 +166,8 @@ def execute(request: ScanRequest) -> int:
                         progress.advance(result.path)
                 except KeyboardInterrupt:
                     partial = True
+            if partial and request.output is not None:
+                raise KeyboardInterrupt  # FILE gets whole reports only: drop the temp file
             summary = tally.summary(request.report.by)
             footer = {"elapsed_seconds": round(time.perf_counter() - started, 3),
                       "partial": partial}
@@ -173,6 +176,10 @@ def execute(request: ScanRequest) -> int:
             reporter.finish(tally, summary, footer)
     except BrokenPipeError:
         return quiet_after_broken_pipe()
+    except KeyboardInterrupt:
+        unwritten = f"nothing written to {request.output}" if request.output else "output cut short"
+        print(f"{PROG}: interrupted; {unwritten}", file=sys.stderr)
+        return ExitStatus.INTERRUPTED
     if partial:
         print(f"{PROG}: interrupted; the counts above are partial", file=sys.stderr)
         return ExitStatus.INTERRUPTED
@@ -225,17 +232,29 @@ def quiet_after_broken_pipe() -> int:
     return ExitStatus.FOUND
 
 
+# File names that are not UTF-8 reach reports as lone surrogates: write them as `\udcXX`,
+# as stderr does, rather than fail. In JSON that is a valid escape of the same string.
+UNENCODABLE = "backslashreplace"
+
+
+def tolerant_stdout() -> TextIO:
+    """sys.stdout, set to escape what its encoding cannot write instead of failing."""
+    if getattr(sys.stdout, "errors", None) == "strict" and hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors=UNENCODABLE)
+    return sys.stdout
+
+
 @contextmanager
 def report_stream(path: str | None) -> Iterator[TextIO]:
     """stdout, or a file written atomically: a temp file renamed into place on success."""
     if path is None:
-        yield sys.stdout
+        yield tolerant_stdout()
         sys.stdout.flush()
         return
     directory = os.path.dirname(os.path.abspath(path))
     handle, temp_path = tempfile.mkstemp(prefix=".backrooms-scan-", dir=directory)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+        with os.fdopen(handle, "w", encoding="utf-8", errors=UNENCODABLE, newline="") as out:
             yield out
         os.replace(temp_path, path)
     finally:
@@ -258,7 +277,7 @@ def merge_results(paths: list[str], output_format: str, by: list[str], fail_if: 
     options = ReportOptions(by=tuple(by) or ("model", "speaker"), snippets=False,
                             color=sys.stdout.isatty() and "NO_COLOR" not in os.environ)
     footer = {"elapsed_seconds": 0.0, "partial": False}
-    make_reporter(output_format, sys.stdout, options).finish(tally, summary, footer)
+    make_reporter(output_format, tolerant_stdout(), options).finish(tally, summary, footer)
     return exit_status(tally, summary, thresholds)
 
 

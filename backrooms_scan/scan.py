@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import BinaryIO, Iterable, Iterator, Sequence
+from typing import BinaryIO
 
 from backrooms_scan import formats, walk
 from backrooms_scan.decode import Document, classify_head
@@ -27,7 +28,7 @@ TurnKey = tuple[str, str, str, str]  # model, speaker, scenario, month
 
 @dataclass(frozen=True)
 class ScanOptions:
-    selection: Selection = Selection()
+    selection: Selection = field(default_factory=Selection)
     input_format: str | None = None
     fix_text: bool = True
     word: bool = False
@@ -76,10 +77,15 @@ class Scanner:
         self.matcher = Matcher(sets, word=options.word, exact=options.exact, engine=options.engine)
         self.forced = formats.by_name(options.input_format) if options.input_format else None
 
-    def scan_unit(self, unit: str, stdin: BinaryIO | None = None) -> list[FileResult]:
+    def scan_unit(self, unit: str, stdin: BinaryIO | None = None,
+                  requested: bool = True) -> list[FileResult]:
+        """Results of one unit; `requested` says the user named it rather than a directory."""
         results = []
         for item in walk.iter_inputs([unit], stdin=stdin):
-            if isinstance(item, walk.PathError):
+            if isinstance(item, walk.PathError) and not requested:
+                # Unreadable files met in a directory are skipped, as the walk itself does.
+                results.append(FileResult(item.path, skipped=f"unreadable: {item.message}"))
+            elif isinstance(item, walk.PathError):
                 results.append(FileResult(item.path, error=item.message))
             elif isinstance(item, walk.Skipped):
                 results.append(FileResult(item.path, skipped=item.reason))
@@ -94,7 +100,7 @@ class Scanner:
             result.notices = doc.notices.items
             self._scan_document(doc, result)
         except SkipFile as skip:
-            result.skipped = skip.reason if skip.line is None else f"{skip.reason} (line {skip.line})"
+            result.skipped = skip_reason(skip)
         except Exception as exc:  # noqa: BLE001 - a bad file must never stop the scan
             result.skipped = describe_failure(exc)
         return result
@@ -132,6 +138,13 @@ def group_by_turn(hits: Iterable[Hit]) -> list[TurnHits]:
     return grouped
 
 
+def skip_reason(skip: SkipFile) -> str:
+    """The loader's reason, with its line unless the reason already names it."""
+    if skip.line is None or f"line {skip.line} " in f"{skip.reason} ":
+        return skip.reason
+    return f"{skip.reason} (line {skip.line})"
+
+
 def describe_failure(exc: Exception) -> str:
     """One line saying why a file could not be read, for the skip report."""
     known = getattr(exc, "reason", None)
@@ -152,9 +165,10 @@ def _start_worker(sets: Sequence[PatternSet], options: ScanOptions) -> None:
     _worker = Scanner(sets, options)
 
 
-def _scan_in_worker(unit: str) -> list[FileResult]:
+def _scan_in_worker(job: tuple[str, bool]) -> list[FileResult]:
     assert _worker is not None
-    return _worker.scan_unit(unit)
+    unit, requested = job
+    return _worker.scan_unit(unit, requested=requested)
 
 
 def iter_units(paths: Sequence[str]) -> Iterator[str | walk.PathError | walk.Skipped]:
@@ -179,9 +193,10 @@ def run_scan(
     """Every file's result in input order, with the index of the unit it came from."""
     units = [(i, u) for i, u in enumerate(iter_units(paths)) if in_shard(i, shard)]
     scanner = Scanner(sets, options)
+    named = set(paths)
     pool = _pool(jobs, sets, options) if jobs > 1 and len(units) > 1 else None
     try:
-        pending = _dispatch(pool, [u for _, u in units])
+        pending = _dispatch(pool, [u for _, u in units], named)
         for index, unit in units:
             if isinstance(unit, walk.PathError):
                 yield index, FileResult(unit.path, error=unit.message)
@@ -189,7 +204,8 @@ def run_scan(
                 yield index, FileResult(unit.path, skipped=unit.reason)
             else:
                 parallel = pool is not None and unit != "-"
-                results = next(pending) if parallel else scanner.scan_unit(unit, stdin=stdin)
+                results = next(pending) if parallel else scanner.scan_unit(
+                    unit, stdin=stdin, requested=unit in named)
                 for result in results:
                     yield index, result
     finally:
@@ -203,8 +219,8 @@ def _pool(jobs: int, sets: Sequence[PatternSet], options: ScanOptions):
     return context.Pool(jobs, initializer=_start_worker, initargs=(list(sets), options))
 
 
-def _dispatch(pool, units: list) -> Iterator[list[FileResult]]:
+def _dispatch(pool, units: list, named: set[str]) -> Iterator[list[FileResult]]:
     if pool is None:
         return iter(())
-    parallel = [u for u in units if isinstance(u, str) and u != "-"]
+    parallel = [(u, u in named) for u in units if isinstance(u, str) and u != "-"]
     return pool.imap(_scan_in_worker, parallel, chunksize=1)
