@@ -233,16 +233,19 @@ def parse_transcript(text: str, note: Note) -> Transcript:
     for tag, following in zip(boundaries, boundaries[1:] + [None]):
         tag_line = lines.position(tag.start)[0]
         body_start = min(tag.end + 1, len(text))
+        # The next line, or just after the tag when it ends the file.
+        body_line, body_column = lines.position(body_start)
         body = text[body_start : following.start if following else len(text)].rstrip()
         prompt = PROMPT_TAG.fullmatch(tag.name)
         if prompt is None:
-            pieces.append(Piece(tag.name, Role.SPOKEN, body, tag_line + 1, 1, model_of(tag.name)))
+            pieces.append(Piece(tag.name, Role.SPOKEN, body, body_line, body_column,
+                                model_of(tag.name)))
             continue
         actor, tag_model = prompt_actors[tag.name]
         model = tag_model or model_of(actor)
         if prompt.group(2) == "SYSTEM":
             if body.strip():
-                pieces.append(Piece(actor, Role.SYSTEM, body, tag_line + 1, 1, model))
+                pieces.append(Piece(actor, Role.SYSTEM, body, body_line, body_column, model))
         else:
             pieces.extend(_context_pieces(body, body_start, tag_line, actor, model, lines, note))
 
