@@ -28,6 +28,8 @@ import codecs
 import itertools
 import re
 import unicodedata
+from array import array
+from collections.abc import Sequence
 
 __all__ = [
     "fold",
@@ -140,7 +142,12 @@ _SPACE_ORIGIN_AFTER_MARKS = re.compile(rb"w(z*)s")
 _EMITS = bytes.maketrans(b"wszxS", b"\x01\x00\x00\x00\x01")
 
 
-def fold_with_offsets(text: str) -> tuple[str, list[int]]:
+def _offset_array(values=()) -> array:
+    """Offsets as 4-byte integers: a turn with a hit may be hundreds of MB long."""
+    return array("I", values)
+
+
+def fold_with_offsets(text: str) -> tuple[str, array]:
     """`fold(text)` plus, per folded character, the index of the original character it
     came from, followed by `len(text)` as a sentinel."""
     classes = text.encode("ascii", _CLASS_ERRORS).translate(_CLASS_BYTES)
@@ -152,16 +159,16 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     else:
         marked = emitting.replace(b"ws", b"wS")
     # Kept: letters, and the first space-maker of each run of spaces between letters.
-    offsets = list(itertools.compress(range(len(marked)), marked.translate(_EMITS)))
+    offsets = _offset_array(itertools.compress(range(len(marked)), marked.translate(_EMITS)))
     offsets.append(len(text))
     return fold(text), offsets
 
 
-def _fold_with_offsets_per_char(text: str) -> tuple[str, list[int]]:
+def _fold_with_offsets_per_char(text: str) -> tuple[str, array]:
     """`fold_with_offsets` for text with characters that fold to several characters."""
     table = _FOLD_TABLE
     chars: list[str] = []
-    offsets: list[int] = []
+    offsets = _offset_array()
     space_from: int | None = None
     for index, ch in enumerate(text):
         for folded in table[ord(ch)]:
@@ -179,7 +186,7 @@ def _fold_with_offsets_per_char(text: str) -> tuple[str, list[int]]:
     return "".join(chars), offsets
 
 
-def original_span(text: str, offsets: list[int], start: int, end: int) -> tuple[int, int]:
+def original_span(text: str, offsets: Sequence[int], start: int, end: int) -> tuple[int, int]:
     """The `[start, end)` span of `text` whose folding holds folded span `[start, end)`.
 
     `offsets` comes from `fold_with_offsets(text)`. The span ends after the

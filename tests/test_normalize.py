@@ -30,6 +30,11 @@ def reference_fold_char(c: str) -> str:
     return "".join(ch if unicodedata.category(ch)[0] in ("L", "N", "M") else " " for ch in step)
 
 
+def as_lists(folded_and_offsets):
+    folded, offsets = folded_and_offsets
+    return folded, list(offsets)
+
+
 def reference_fold_with_offsets(text: str) -> tuple[str, list[int]]:
     """Per character: each folded character with the index it came from; one space
     per run of spaces, from the run's first space-maker; no space at either end."""
@@ -135,27 +140,27 @@ class TestFoldAgreesWithTheDefinition:
     @settings(max_examples=300, deadline=None)
     @given(TRICKY_TEXT)
     def test_fold_with_offsets_matches_the_reference(self, text):
-        assert fold_with_offsets(text) == reference_fold_with_offsets(text)
+        assert as_lists(fold_with_offsets(text)) == reference_fold_with_offsets(text)
 
     def test_fold_with_offsets_on_long_mixed_text(self):
         text = "The Buddha’s way — unsurpassable; 아제아제 바라아제… Straße ½ cafe\u0301!\n" * 50
-        assert fold_with_offsets(text) == reference_fold_with_offsets(text)
+        assert as_lists(fold_with_offsets(text)) == reference_fold_with_offsets(text)
 
 
 class TestOffsets:
     def test_each_folded_character_points_at_its_source(self):
         folded, offsets = fold_with_offsets("Gate, gāte!")
         assert folded == "gate gate"
-        assert offsets == [0, 1, 2, 3, 4, 6, 7, 8, 9, 11]
+        assert list(offsets) == [0, 1, 2, 3, 4, 6, 7, 8, 9, 11]
 
     def test_space_points_at_the_first_separator_of_its_run(self):
         _, offsets = fold_with_offsets("a ,\n b")
-        assert offsets == [0, 1, 5, 6]
+        assert list(offsets) == [0, 1, 5, 6]
 
     def test_expanded_character_gives_its_index_to_every_folded_character(self):
         folded, offsets = fold_with_offsets("Maß")
         assert folded == "mass"
-        assert offsets == [0, 1, 2, 2, 3]
+        assert list(offsets) == [0, 1, 2, 2, 3]
 
     def test_span_maps_back_to_whole_original_characters(self):
         text = "Gate,\n  GĀTE!"
