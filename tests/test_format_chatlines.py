@@ -148,8 +148,10 @@ def test_ansi_coloured_transcript_is_read_without_the_escape_codes():
     ]
 
 
-def test_strip_ansi_removes_colour_and_cursor_sequences_only():
-    assert chatlines.strip_ansi("\x1b[1;36mAlice:\x1b[0m hi\x1b[?25l [x]") == "Alice: hi [x]"
+def test_terminal_escapes_are_removed_colour_and_cursor_sequences_only():
+    from backrooms_scan.decode import strip_terminal_escapes
+
+    assert strip_terminal_escapes("\x1b[1;36mAlice:\x1b[0m hi\x1b[?25l [x]") == "Alice: hi [x]"
 
 
 def test_time_of_day_without_a_known_date_gives_no_timestamp():

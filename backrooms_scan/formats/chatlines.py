@@ -21,18 +21,17 @@ codes are removed before reading, so positions refer to the text without them.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from backrooms_scan.decode import Document
+from backrooms_scan.decode import Document, strip_terminal_escapes
+from backrooms_scan.formats.positions import line_starts, position, trimmed_slice
 from backrooms_scan.model import Conversation, Role, SkipFile, Turn
 
 NAME = "chatlines"
 
-ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 TURN_LINE = re.compile(
     r"^(?P<stamp>\[(?:(?P<date>\d{4}-\d{2}-\d{2})[ T])?(?P<time>\d{1,2}:\d{2}(?::\d{2})?)\][ \t]*)?"
     r"(?P<name>[^\W\d_][\w.'\-]*(?: [\w.'\-]+){0,2})[:$](?: +|$)",
@@ -65,14 +64,9 @@ class TurnStart:
     day: str | None
 
 
-def strip_ansi(text: str) -> str:
-    """The text without ANSI terminal escape sequences (colours, cursor moves)."""
-    return ANSI_ESCAPE.sub("", text) if "\x1b" in text else text
-
-
 def sniff(name: str, head_text: str) -> float:
     """0.4 when most of at least 3 lines open chat turns by 2+ speakers, one of them recurring."""
-    head = strip_ansi(head_text)
+    head = strip_terminal_escapes(head_text)
     if NOT_CHAT_LINES.search(head):
         return 0.0
     lines = [line for line in head.splitlines()[:SNIFF_LINES] if line.strip()]
@@ -91,7 +85,7 @@ def sniff(name: str, head_text: str) -> float:
 
 def load(doc: Document) -> Iterator[Conversation]:
     """One conversation per file, one turn per chat line plus its continuation lines."""
-    text = strip_ansi(doc.read_text())
+    text = strip_terminal_escapes(doc.read_text())
     starts = _accepted_starts(_candidate_starts(text))
     if not starts:
         raise SkipFile("not a chat log: no `Name: text` or `[time] Name$ text` lines")
@@ -182,11 +176,11 @@ def _valid_day(day: str | None) -> str | None:
 def _iter_turns(
     path: str, text: str, starts: list[TurnStart], timestamps: list[str | None]
 ) -> Iterator[Turn]:
-    line_starts = _line_starts(text)
+    starts_of_lines = line_starts(text)
     ends = [s.line_start for s in starts[1:]] + [len(text)]
     for index, (start, end, timestamp) in enumerate(zip(starts, ends, timestamps), 1):
-        body, offset = _trimmed_slice(text, start.text_start, end)
-        line, column = _position(line_starts, offset)
+        body, offset = trimmed_slice(text, start.text_start, end)
+        line, column = position(starts_of_lines, offset)
         role = Role.SYSTEM if _is_system(start.speaker) else Role.SPOKEN
         yield Turn(
             conversation=path,
@@ -201,20 +195,3 @@ def _iter_turns(
         )
 
 
-def _trimmed_slice(text: str, start: int, end: int) -> tuple[str, int]:
-    """`text[start:end]` without surrounding blank lines or trailing space, and its offset."""
-    content = text[start:end].lstrip()
-    if not content:
-        return "", start
-    newline = text.rfind("\n", start, end - len(content))
-    begin = start if newline == -1 else newline + 1
-    return text[begin:end].rstrip(), begin
-
-
-def _line_starts(text: str) -> list[int]:
-    return [0, *(m.end() for m in re.finditer("\n", text))]
-
-
-def _position(line_starts: list[int], offset: int) -> tuple[int, int]:
-    line = bisect_right(line_starts, offset)
-    return line, offset - line_starts[line - 1] + 1

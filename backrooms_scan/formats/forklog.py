@@ -22,12 +22,12 @@ number, or jumps past the next unused number, is read as turn text, not a header
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
 from backrooms_scan.decode import Document
+from backrooms_scan.formats.positions import line_starts, position, trimmed_slice
 from backrooms_scan.model import Conversation, Role, SkipFile, Turn
 
 NAME = "forklog"
@@ -185,15 +185,15 @@ def _iter_turns(
     scenario: str | None,
     timestamp: str | None,
 ) -> Iterator[Turn]:
-    line_starts = _line_starts(text)
+    starts_of_lines = line_starts(text)
     ends = [h.line_start for h in headers[1:]] + [len(text)]
     index = 0
     for header, end in zip(headers, ends):
         if header.speaker is None:
             continue
         index += 1
-        body, start = _trimmed_slice(text, header.text_start, end)
-        line, column = _position(line_starts, start)
+        body, start = trimmed_slice(text, header.text_start, end)
+        line, column = position(starts_of_lines, start)
         yield Turn(
             conversation=path,
             index=index,
@@ -222,25 +222,7 @@ def _note_text_before_first_header(doc: Document, text: str, first: Header) -> N
         doc.notices.add("text before the first turn header is not part of any turn", line)
 
 
-def _trimmed_slice(text: str, start: int, end: int) -> tuple[str, int]:
-    """`text[start:end]` without surrounding blank lines or trailing space, and its offset."""
-    segment = text[start:end]
-    content = segment.lstrip()
-    if not content:
-        return "", start
-    first_char = end - len(content)
-    newline = text.rfind("\n", start, first_char)
-    begin = start if newline == -1 else newline + 1
-    return text[begin:end].rstrip(), begin
 
-
-def _line_starts(text: str) -> list[int]:
-    return [0, *(m.end() for m in re.finditer("\n", text))]
-
-
-def _position(line_starts: list[int], offset: int) -> tuple[int, int]:
-    line = bisect_right(line_starts, offset)
-    return line, offset - line_starts[line - 1] + 1
 
 
 def _next_line(text: str, offset: int) -> int:
