@@ -7,7 +7,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -146,7 +146,7 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
 def execute(request: ScanRequest) -> int:
     """Run one scan end to end and return the exit status."""
     started = time.perf_counter()
-    tally = Tally(request.sets, count_replays=request.count_replays)
+    tally = Tally(request.sets, count_replays=request.count_replays, by=request.report.by)
     states: list[dict] = []
     partial = False
     try:
@@ -168,7 +168,7 @@ def execute(request: ScanRequest) -> int:
                     partial = True
             if partial and request.output is not None:
                 raise KeyboardInterrupt  # FILE gets whole reports only: drop the temp file
-            summary = tally.summary(request.report.by)
+            summary = tally.summary()
             footer = {"elapsed_seconds": round(time.perf_counter() - started, 3),
                       "partial": partial}
             if request.shard:
@@ -272,8 +272,8 @@ def merge_results(paths: list[str], output_format: str, by: list[str], fail_if: 
     except (RequestError, ThresholdError) as error:
         print(f"{PROG}: {error}", file=sys.stderr)
         return ExitStatus.ERROR
-    tally = merged_tally(shards)
-    summary = tally.summary(by or ("model", "speaker"))
+    tally = merged_tally(shards, by or ("model", "speaker"))
+    summary = tally.summary()
     options = ReportOptions(by=tuple(by) or ("model", "speaker"), snippets=False,
                             color=sys.stdout.isatty() and "NO_COLOR" not in os.environ)
     footer = {"elapsed_seconds": 0.0, "partial": False}
@@ -304,12 +304,12 @@ def check_shards_complete(shards: list[dict]) -> None:
         raise RequestError("shard results were made with different pattern sets")
 
 
-def merged_tally(shards: list[dict]) -> Tally:
+def merged_tally(shards: list[dict], by: Sequence[str]) -> Tally:
     from backrooms_scan.patterns import Pattern
 
     sets = [PatternSet(name, None, (), tuple(Pattern(pid, ()) for pid in ids), None)
             for name, ids in shards[0]["patterns_used"]]
-    tally = Tally(sets, count_replays=shards[0]["count_replays"])
+    tally = Tally(sets, count_replays=shards[0]["count_replays"], by=by)
     states = sorted((state for shard in shards for state in shard["state"]),
                     key=lambda state: state["unit"])
     for state in states:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from backrooms_scan.model import Hit, Role, Turn
 from backrooms_scan.patterns import PatternSet
@@ -33,7 +33,7 @@ class PatternCount:
     hits: int = 0
     hits_including_replays: int = 0
     turns: int = 0
-    conversations: set = field(default_factory=set)
+    conversations: int = 0
 
 
 def dimension_value(dimension: str, turn: Turn) -> str:
@@ -47,8 +47,14 @@ def dimension_value(dimension: str, turn: Turn) -> str:
 
 
 class Tally:
-    def __init__(self, sets: Sequence[PatternSet], *, count_replays: bool = False):
+    """Counts for one scan. Breakdowns are kept only for the dimensions in `by` (plus model
+    and month, which charts use), so memory does not grow with the number of files."""
+
+    def __init__(self, sets: Sequence[PatternSet], *, count_replays: bool = False,
+                 by: Iterable[str] = ()):
         self.count_replays = count_replays
+        self.by = tuple(by)
+        self.tracked = tuple(d for d in DIMENSIONS if d in self.by or d in ("model", "month"))
         self.pattern_keys = [(s.name, p.id) for s in sets for p in s.patterns]
         self.patterns = {key: PatternCount() for key in self.pattern_keys}
         self.files_scanned = 0
@@ -78,10 +84,17 @@ class Tally:
         self.conversations += result.conversations
         self.turns.update(result.turns)
         self.selected.update(result.selected)
-        self.selected_by_file[result.path] += sum(result.selected.values())
-        return [record for turn_hits in result.hit_turns for record in self._add_turn(turn_hits)]
+        if "file" in self.by:
+            self.selected_by_file[result.path] += sum(result.selected.values())
+        # A conversation lives in one file, so distinct conversations can be counted per file.
+        conversations: dict[tuple[str, str], set[str]] = defaultdict(set)
+        records = [record for turn_hits in result.hit_turns
+                   for record in self._add_turn(turn_hits, conversations)]
+        for key, ids in conversations.items():
+            self.patterns[key].conversations += len(ids)
+        return records
 
-    def _add_turn(self, turn_hits: TurnHits) -> list[HitRecord]:
+    def _add_turn(self, turn_hits: TurnHits, conversations: dict) -> list[HitRecord]:
         replay = turn_hits.digest in self._seen
         self._seen.add(turn_hits.digest)
         counted = self.count_replays or not replay
@@ -93,13 +106,13 @@ class Tally:
             if counted:
                 count.hits += 1
                 seen_patterns.add(key)
-                for dimension in DIMENSIONS:
+                for dimension in self.tracked:
                     value = dimension_value(dimension, hit.turn)
                     self.by_value[dimension][value] += 1
                     self.by_pattern[(dimension, value)][key] += 1
         for key in seen_patterns:
             self.patterns[key].turns += 1
-            self.patterns[key].conversations.add(turn_hits.turn.conversation)
+            conversations[key].add(turn_hits.turn.conversation)
         return [HitRecord(hit, replay) for hit in turn_hits.hits]
 
     @property
@@ -139,7 +152,7 @@ class Tally:
             )
         return rows
 
-    def summary(self, by: Iterable[str] = ()) -> dict:
+    def summary(self) -> dict:
         return {
             "schema_version": SCHEMA_VERSION,
             "files_scanned": self.files_scanned,
@@ -153,7 +166,7 @@ class Tally:
             "hits": self.hits,
             "hits_including_replays": self.hits_including_replays,
             "patterns": [self._pattern_row(key) for key in self.pattern_keys],
-            "by": {dimension: self.breakdown(dimension) for dimension in by},
+            "by": {dimension: self.breakdown(dimension) for dimension in self.by},
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
         }
 
@@ -165,7 +178,7 @@ class Tally:
             "hits": count.hits,
             "hits_including_replays": count.hits_including_replays,
             "turns": count.turns,
-            "conversations": len(count.conversations),
+            "conversations": count.conversations,
             "rate_per_1000_turns": rate(count.hits, self.turns_matched),
         }
 

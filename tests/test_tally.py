@@ -72,9 +72,9 @@ def test_skipped_and_unreadable_files_are_accounted_separately():
 
 
 def test_breakdown_by_model_has_hits_turns_and_rate():
-    tally = Tally(SETS)
+    tally = Tally(SETS, by=["model"])
     tally.add(result("a.txt", hits_in(turn("a.txt", 1, "gate"), ("mantra", "gate"))))
-    assert tally.summary(by=["model"])["by"]["model"] == [
+    assert tally.summary()["by"]["model"] == [
         {"value": "opus", "hits": 1, "turns": 4, "rate_per_1000_turns": 250.0,
          "patterns": {"mantra/gate": 1}}]
 
@@ -84,9 +84,25 @@ def test_state_round_trip_gives_the_same_summary():
                FileResult("meta.json", skipped="not a transcript"),
                result("b.txt", hits_in(turn("b.txt", 1, "gate"), ("mantra", "gate")),
                       hits_in(turn("b.txt", 2, "liberate"), ("vow", "liberate")))]
-    direct, rebuilt = Tally(SETS), Tally(SETS)
+    by = ["model", "speaker", "month", "file", "conversation"]
+    direct, rebuilt = Tally(SETS, by=by), Tally(SETS, by=by)
     for unit, r in enumerate(results):
         direct.add(r)
         rebuilt.add(result_from_state(state_of(r, unit)))
-    by = ["model", "speaker", "month", "file", "conversation"]
-    assert rebuilt.summary(by) == direct.summary(by)
+    assert rebuilt.summary() == direct.summary()
+
+
+def test_a_conversation_with_several_hit_turns_counts_once():
+    tally = Tally(SETS)
+    tally.add(result("a.txt", hits_in(turn("a.txt", 1, "gate one"), ("mantra", "gate")),
+                     hits_in(turn("a.txt", 2, "gate two"), ("mantra", "gate"))))
+    tally.add(result("b.txt", hits_in(turn("b.txt", 1, "gate three"), ("mantra", "gate"))))
+    row = next(r for r in tally.summary()["patterns"] if r["pattern"] == "gate")
+    assert (row["hits"], row["turns"], row["conversations"]) == (3, 3, 2)
+
+
+def test_breakdowns_are_kept_only_for_requested_dimensions():
+    tally = Tally(SETS, by=["speaker"])
+    tally.add(result("a.txt", hits_in(turn("a.txt", 1, "gate"), ("mantra", "gate"))))
+    assert list(tally.summary()["by"]) == ["speaker"]
+    assert "conversation" not in tally.by_value and "file" not in tally.by_value
