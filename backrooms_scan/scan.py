@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,13 @@ from backrooms_scan.model import Conversation, Hit, Notice, SkipFile, Turn
 from backrooms_scan.normalize import fold
 from backrooms_scan.patterns import PatternSet
 from backrooms_scan.select import Selection
+
+# A file's hits are passed on in pieces once their turns hold this much text, so a
+# huge JSON array or JSONL file never keeps every hit turn of the file in memory.
+PIECE_TEXT_LIMIT = 4 * 1024 * 1024
+# Files this large are scanned by the main process, which passes their pieces on
+# as they come instead of receiving them all at once from a worker.
+LARGE_UNIT_BYTES = 64 * 1024 * 1024
 
 # Selected turns are counted by this key so every breakdown can compute rates.
 TurnKey = tuple[str, str, str, str]  # model, speaker, scenario, month
@@ -59,6 +67,7 @@ class FileResult:
     selected: Counter = field(default_factory=Counter)
     repaired: bool = False
     hit_turns: list[TurnHits] = field(default_factory=list)
+    final: bool = True  # false for all but the last piece of a file read in pieces
 
 
 def turn_key(turn: Turn) -> TurnKey:
@@ -79,45 +88,58 @@ class Scanner:
 
     def scan_unit(self, unit: str, stdin: BinaryIO | None = None,
                   requested: bool = True) -> list[FileResult]:
+        return list(self.iter_unit(unit, stdin, requested))
+
+    def iter_unit(self, unit: str, stdin: BinaryIO | None = None,
+                  requested: bool = True) -> Iterator[FileResult]:
         """Results of one unit; `requested` says the user named it rather than a directory."""
-        results = []
         for item in walk.iter_inputs([unit], stdin=stdin):
             if isinstance(item, walk.PathError) and not requested:
                 # Unreadable files met in a directory are skipped, as the walk itself does.
-                results.append(FileResult(item.path, skipped=f"unreadable: {item.message}"))
+                yield FileResult(item.path, skipped=f"unreadable: {item.message}")
             elif isinstance(item, walk.PathError):
-                results.append(FileResult(item.path, error=item.message))
+                yield FileResult(item.path, error=item.message)
             elif isinstance(item, walk.Skipped):
-                results.append(FileResult(item.path, skipped=item.reason))
+                yield FileResult(item.path, skipped=item.reason)
             else:
-                results.append(self.scan_input(item))
-        return results
+                yield from self.iter_input(item)
 
-    def scan_input(self, item: walk.Input) -> FileResult:
-        result = FileResult(item.path)
+    def iter_input(self, item: walk.Input) -> Iterator[FileResult]:
+        """One file's result, in pieces when its hit turns would hold too much text."""
+        piece, doc, read_any = FileResult(item.path), None, False
         try:
             doc = Document.from_input(item, fix_text=self.options.fix_text)
-            result.notices = doc.notices.items
-            self._scan_document(doc, result)
-        except SkipFile as skip:
-            result.skipped = skip_reason(skip)
+            fmt = self._format_of(doc)
+            piece.format = fmt.name
+            held = 0
+            for conversation in fmt.load(doc):
+                read_any = True
+                held += self._scan_conversation(conversation, piece)
+                if held > PIECE_TEXT_LIMIT:
+                    piece.final = False
+                    yield piece
+                    piece, held = FileResult(item.path, format=fmt.name), 0
         except Exception as exc:  # noqa: BLE001 - a bad file must never stop the scan
-            result.skipped = describe_failure(exc)
-        return result
+            reason = skip_reason(exc) if isinstance(exc, SkipFile) else describe_failure(exc)
+            if read_any:
+                doc.notices.add(f"reading stopped early: {reason}; what was read is counted")
+            else:
+                piece.skipped = reason
+        if doc is not None:
+            piece.notices, piece.repaired = doc.notices.items, doc.repaired
+        yield piece
 
-    def _scan_document(self, doc: Document, result: FileResult) -> None:
+    def _format_of(self, doc: Document) -> formats.Format:
         reason = classify_head(doc.head)
         if reason:
             raise SkipFile(reason)
         fmt = self.forced or formats.detect(doc)
         if fmt is None:
             raise SkipFile("not a recognised transcript format")
-        result.format = fmt.name
-        for conversation in fmt.load(doc):
-            self._scan_conversation(conversation, result)
-        result.repaired = doc.repaired
+        return fmt
 
-    def _scan_conversation(self, conversation: Conversation, result: FileResult) -> None:
+    def _scan_conversation(self, conversation: Conversation, result: FileResult) -> int:
+        """Count and match one conversation; the text held by its hit turns."""
         result.conversations += 1
         wants = self.options.selection.wants
         selected = []
@@ -126,7 +148,9 @@ class Scanner:
             if wants(turn):
                 selected.append(turn)
                 result.selected[turn_key(turn)] += 1
-        result.hit_turns.extend(group_by_turn(self.matcher.match(selected)))
+        hit_turns = group_by_turn(self.matcher.match(selected))
+        result.hit_turns.extend(hit_turns)
+        return sum(len(turn_hits.turn.text) for turn_hits in hit_turns)
 
 
 def group_by_turn(hits: Iterable[Hit]) -> list[TurnHits]:
@@ -203,8 +227,7 @@ def run_scan(
             elif isinstance(unit, walk.Skipped):
                 yield index, FileResult(unit.path, skipped=unit.reason)
             else:
-                parallel = pool is not None and unit != "-"
-                results = next(pending) if parallel else scanner.scan_unit(
+                results = next(pending) if in_worker(pool, unit) else scanner.iter_unit(
                     unit, stdin=stdin, requested=unit in named)
                 for result in results:
                     yield index, result
@@ -219,8 +242,18 @@ def _pool(jobs: int, sets: Sequence[PatternSet], options: ScanOptions):
     return context.Pool(jobs, initializer=_start_worker, initargs=(list(sets), options))
 
 
+def in_worker(pool, unit) -> bool:
+    """Whether a worker scans this unit: not stdin, not a very large file."""
+    if pool is None or not isinstance(unit, str) or unit == "-":
+        return False
+    try:
+        return os.path.getsize(unit) <= LARGE_UNIT_BYTES
+    except OSError:
+        return True
+
+
 def _dispatch(pool, units: list, named: set[str]) -> Iterator[list[FileResult]]:
     if pool is None:
         return iter(())
-    parallel = [(u, u in named) for u in units if isinstance(u, str) and u != "-"]
+    parallel = [(u, u in named) for u in units if in_worker(pool, u)]
     return pool.imap(_scan_in_worker, parallel, chunksize=1)

@@ -78,9 +78,10 @@ class Tally:
         if result.skipped is not None:
             self.skipped.append((result.path, result.skipped))
             return []
-        self.files_scanned += 1
-        self.files_repaired += result.repaired
-        self.formats[result.format] += 1
+        if result.final:
+            self.files_scanned += 1
+            self.files_repaired += result.repaired
+            self.formats[result.format] += 1
         self.conversations += result.conversations
         self.turns.update(result.turns)
         self.selected.update(result.selected)
@@ -208,6 +209,7 @@ def state_of(result: FileResult, unit: int) -> dict:
         "selected": [[*key, n] for key, n in result.selected.items()],
         "repaired": result.repaired,
         "hit_turns": [_turn_hits_state(th) for th in result.hit_turns],
+        "final": result.final,
     }
 
 
@@ -233,6 +235,7 @@ def result_from_state(state: dict) -> FileResult:
         selected=Counter({tuple(row[:-1]): row[-1] for row in state["selected"]}),
         repaired=state["repaired"],
         hit_turns=[_turn_hits_from_state(th) for th in state["hit_turns"]],
+        final=state["final"],
     )
 
 

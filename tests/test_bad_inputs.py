@@ -580,7 +580,7 @@ def test_interrupted_scan_leaves_the_output_file_as_it_was(tmp_path, monkeypatch
 
     out = tmp_path / "report.json"
     out.write_text("yesterday's report\n")
-    interrupt_after(monkeypatch, scan_module.Scanner, "scan_input", 2)
+    interrupt_after(monkeypatch, scan_module.Scanner, "iter_input", 2)
     result = CliRunner().invoke(main, ["scan", "--sample", "-j", "1", "-f", "json", "-o", str(out)])
     assert result.exit_code == 130
     assert result.stderr.splitlines()[-1] == f"backrooms-scan: interrupted; nothing written to {out}"

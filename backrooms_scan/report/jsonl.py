@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 from backrooms_scan.report.base import Reporter, hit_fields
 
@@ -10,6 +11,10 @@ from backrooms_scan.report.base import Reporter, hit_fields
 class JsonlReporter(Reporter):
     def emit(self, kind: str, data: dict) -> None:
         self.out.write(json.dumps({"type": kind, "data": data}, ensure_ascii=False) + "\n")
+
+    def __init__(self, out, options):
+        super().__init__(out, options)
+        self.open_file: dict | None = None  # the `end` data of a file read in pieces
 
     def file_done(self, result, records) -> None:
         if self.options.count_only:
@@ -19,19 +24,24 @@ class JsonlReporter(Reporter):
         elif result.skipped is not None:
             self.emit("skip", {"path": result.path, "reason": result.skipped})
         else:
-            self.emit("begin", {"path": result.path, "format": result.format})
-            for record in records:
-                self.emit("match", hit_fields(record, self.options.context))
-            self.emit("end", {
-                "path": result.path,
-                "format": result.format,
-                "conversations": result.conversations,
-                "turns": dict(result.turns),
-                "hits": sum(not r.replay for r in records),
-                "hits_including_replays": len(records),
-                "repaired": result.repaired,
-            })
+            self.scanned_piece(result, records)
         self.out.flush()
+
+    def scanned_piece(self, result, records) -> None:
+        if self.open_file is None:
+            self.emit("begin", {"path": result.path, "format": result.format})
+            self.open_file = {"path": result.path, "format": result.format, "conversations": 0,
+                              "turns": Counter(), "hits": 0, "hits_including_replays": 0}
+        for record in records:
+            self.emit("match", hit_fields(record, self.options.context))
+        end = self.open_file
+        end["conversations"] += result.conversations
+        end["turns"].update(result.turns)
+        end["hits"] += sum(not r.replay for r in records)
+        end["hits_including_replays"] += len(records)
+        if result.final:
+            self.emit("end", {**end, "turns": dict(end["turns"]), "repaired": result.repaired})
+            self.open_file = None
 
     def finish(self, tally, summary, footer) -> None:
         self.emit("summary", {**summary, **footer})

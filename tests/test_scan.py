@@ -1,0 +1,75 @@
+"""The scan pipeline: files in pieces, failures part-way, work in worker processes."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+
+from click.testing import CliRunner
+
+from backrooms_scan import scan as scan_module
+from backrooms_scan.cli import main
+from backrooms_scan.patterns import shipped_sets
+
+LINE = ('{"messages": [{"role": "user", "content": "chant"}, {"role": "assistant", '
+        '"content": "gate gate paragate parasamgate bodhi svaha, conversation %d"}]}\n')
+
+
+def jsonl_file(tmp_path, conversations=50):
+    path = tmp_path / "exports.jsonl"
+    path.write_text("".join(LINE % n for n in range(conversations)), encoding="utf-8")
+    return path
+
+
+def scan_events(*args):
+    result = CliRunner().invoke(main, ["scan", *args, "--set", "heart-sutra-mantra",
+                                       "-f", "jsonl"], catch_exceptions=False)
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_a_file_read_in_pieces_reports_exactly_as_one_read_whole(tmp_path, monkeypatch):
+    path = jsonl_file(tmp_path)
+    whole = scan_events(str(path))
+    monkeypatch.setattr(scan_module, "PIECE_TEXT_LIMIT", 100)
+    pieces = scan_events(str(path))
+    for events in (whole, pieces):
+        events[-1]["data"].pop("elapsed_seconds")
+    assert pieces == whole
+    assert [e["type"] for e in pieces].count("begin") == 1
+    end = next(e["data"] for e in pieces if e["type"] == "end")
+    assert (end["conversations"], end["turns"]) == (50, {"spoken": 100})
+
+
+def test_pieces_are_passed_on_before_the_file_ends(tmp_path, monkeypatch):
+    monkeypatch.setattr(scan_module, "PIECE_TEXT_LIMIT", 100)
+    scanner = scan_module.Scanner(shipped_sets(), scan_module.ScanOptions())
+    pieces = list(scanner.iter_unit(str(jsonl_file(tmp_path))))
+    assert len(pieces) > 1
+    assert [p.final for p in pieces] == [False] * (len(pieces) - 1) + [True]
+    assert sum(p.conversations for p in pieces) == 50
+
+
+def test_a_stream_that_breaks_after_some_conversations_keeps_them_with_a_notice(tmp_path):
+    noise = random.Random(1)
+    lines = (LINE.replace("conversation %d", "%s") % noise.randbytes(300).hex() for _ in range(2000))
+    data = gzip.compress("".join(lines).encode())
+    path = tmp_path / "exports.jsonl.gz"
+    path.write_bytes(data[: len(data) // 2])
+    result = CliRunner().invoke(main, ["scan", str(path), "--set", "heart-sutra-mantra",
+                                       "-f", "json"], catch_exceptions=False)
+    summary = json.loads(result.stdout)
+    assert (summary["files_scanned"], summary["files_skipped"]) == (1, 0)
+    assert 0 < summary["conversations"] < 2000
+    assert "reading stopped early: broken gzip stream" in result.stderr
+
+
+def test_very_large_files_are_scanned_by_the_main_process(tmp_path, monkeypatch):
+    small, large = tmp_path / "a.jsonl", jsonl_file(tmp_path)
+    small.write_text(LINE % 1, encoding="utf-8")
+    monkeypatch.setattr(scan_module, "LARGE_UNIT_BYTES", 1000)
+    pool = object()
+    assert scan_module.in_worker(pool, str(small))
+    assert not scan_module.in_worker(pool, str(large))
+    assert not scan_module.in_worker(pool, "-")
+    assert not scan_module.in_worker(None, str(small))
