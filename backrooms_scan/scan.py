@@ -8,9 +8,10 @@ which keeps output and replay detection identical to a one-process run.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import multiprocessing
 import os
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -29,6 +30,8 @@ PIECE_TEXT_LIMIT = 4 * 1024 * 1024
 # Files this large are scanned by the main process, which passes their pieces on
 # as they come instead of receiving them all at once from a worker.
 LARGE_UNIT_BYTES = 64 * 1024 * 1024
+# Units handed to worker processes ahead of the one being reported.
+UNITS_IN_FLIGHT = 16
 
 # Selected turns are counted by this key so every breakdown can compute rates.
 TurnKey = tuple[str, str, str, str]  # model, speaker, scenario, month
@@ -253,7 +256,15 @@ def in_worker(pool, unit) -> bool:
 
 
 def _dispatch(pool, units: list, named: set[str]) -> Iterator[list[FileResult]]:
+    """Worker results in unit order, with a bounded number of units in flight, so results
+    do not pile up while the main process is busy with a large file."""
     if pool is None:
-        return iter(())
-    parallel = [(u, u in named) for u in units if in_worker(pool, u)]
-    return pool.imap(_scan_in_worker, parallel, chunksize=1)
+        return
+    jobs = iter([(u, u in named) for u in units if in_worker(pool, u)])
+    in_flight = deque(pool.apply_async(_scan_in_worker, (job,))
+                      for job in itertools.islice(jobs, UNITS_IN_FLIGHT))
+    while in_flight:
+        results = in_flight.popleft().get()
+        for job in itertools.islice(jobs, 1):
+            in_flight.append(pool.apply_async(_scan_in_worker, (job,)))
+        yield results
