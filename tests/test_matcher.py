@@ -478,10 +478,15 @@ class TestConstruction:
 # ------------------------------------------------------------ shipped sets
 
 
+@pytest.fixture(scope="module")
+def shipped_matcher():
+    return Matcher(load_pattern_sets([], []))
+
+
 class TestShippedSets:
-    @pytest.fixture(scope="class")
-    def matcher(self):
-        return Matcher(load_pattern_sets([], []))
+    @pytest.fixture
+    def matcher(self, shipped_matcher):
+        return shipped_matcher
 
     def counts(self, matcher, *texts) -> Counter:
         return Counter(hit.pattern for hit in matcher.match(make_turns(*texts)))
