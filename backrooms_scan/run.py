@@ -147,12 +147,13 @@ def execute(request: ScanRequest) -> int:
     """Run one scan end to end and return the exit status."""
     started = time.perf_counter()
     tally = Tally(request.sets, count_replays=request.count_replays, by=request.report.by)
-    states: list[dict] = []
+    states: list[dict] = []  # filled as the scan goes; written out by the json reporter
+    options = shard_report_options(request, states) if request.shard else request.report
     partial = False
     try:
         with report_stream(request.output) as out:
-            reporter = Reporter(out, request.report) if request.quiet else make_reporter(
-                request.output_format, out, request.report)
+            reporter = Reporter(out, options) if request.quiet else make_reporter(
+                request.output_format, out, options)
             with LazyProgress(enabled=request.progress) as progress:
                 try:
                     for unit, result in run_scan(request.paths, request.sets, request.scan,
@@ -171,8 +172,6 @@ def execute(request: ScanRequest) -> int:
             summary = tally.summary()
             footer = {"elapsed_seconds": round(time.perf_counter() - started, 3),
                       "partial": partial}
-            if request.shard:
-                reporter.options = shard_report_options(request, states)
             reporter.finish(tally, summary, footer)
     except BrokenPipeError:
         return quiet_after_broken_pipe()
