@@ -56,12 +56,11 @@ class ScanRequest:
 
     @classmethod
     def _from_cli(cls, paths, sets, o, environ, stdout_is_tty, stderr_is_tty) -> ScanRequest:
-        output_format = o["output_format"] or ("table" if stdout_is_tty and not o["output"]
-                                               else "plain")
+        color = stdout_is_tty and not o["output"] and "NO_COLOR" not in environ
+        output_format = o["output_format"] or ("table" if color else "plain")
         if output_format not in OUTPUT_FORMATS:
             raise RequestError(f"unknown --format {output_format!r}; choose from "
                                + ", ".join(OUTPUT_FORMATS))
-        color = stdout_is_tty and not o["output"] and "NO_COLOR" not in environ
         return cls(
             paths=paths,
             sets=sets,

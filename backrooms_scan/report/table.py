@@ -20,8 +20,9 @@ BAR_WIDTH = 40
 class TableReporter(HumanReporter):
     def __init__(self, out, options):
         super().__init__(out, options)
-        self.console = Console(file=out, no_color=not options.color, highlight=False,
-                               force_terminal=options.color or None)
+        # Without colour, rich must not think it writes to a terminal, or bold stays in.
+        self.console = Console(file=out, highlight=False, force_terminal=options.color,
+                               color_system="auto" if options.color else None)
 
     def finish(self, tally, summary, footer) -> None:
         print_ = self.console.print
