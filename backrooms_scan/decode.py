@@ -44,6 +44,7 @@ class Document:
     encoding: str | None = None
     _text: str | None = field(default=None, repr=False)
     _head_text: str | None = field(default=None, repr=False)
+    _rest: BinaryIO | None = field(default=None, repr=False)  # `stream` past the head
 
     def __post_init__(self) -> None:
         if self.notices is None:
@@ -62,7 +63,8 @@ class Document:
         """
         stream = inp.open()
         head = read_up_to(stream, HEAD_SIZE)
-        return cls(inp.path, inp.name, head, with_head(head, stream), fix_text=fix_text)
+        return cls(inp.path, inp.name, head, with_head(head, stream), fix_text=fix_text,
+                   _rest=stream)
 
     def head_text(self) -> str:
         """The head decoded leniently, for sniffing: same encoding rules, LF line ends,
@@ -81,7 +83,8 @@ class Document:
         repaired when `fix_text` is set (then `repaired` is true).
         """
         if self._text is None:
-            data = self.stream.read()
+            # Text loaders read all at once: skip the head-replaying wrapper of `stream`.
+            data = self.head + self._rest.read() if self._rest is not None else self.stream.read()
             self.encoding, text, problem = decode_bytes(data)
             if problem is not None:
                 self.notices.add(*problem)
