@@ -540,3 +540,19 @@ def test_generated_corpus_counts_match_what_the_generator_wrote(seed):
     assert loaded == conversation_count
     assert found == expected
     assert sum(found.values()) > 100
+
+
+@pytest.mark.parametrize("data", [
+    (b'{"messages": [{"role": "assistant", "content": "gate gate \xff\xfe paragate"}]}\n'
+     b'{"messages": [{"role": "assistant", "content": "fine"}]}\n'),
+    b'[{"conversations": [{"from": "gpt", "value": "animal welfare \xc3"}]}]',
+    b'\xef\xbb\xbf{"messages": [{"role": "assistant", "content": "ok \xe2\x80"}]}',
+], ids=["jsonl", "array", "bom-document"])
+def test_invalid_utf8_is_replaced_and_reported_at_its_byte(data):
+    doc = Document.from_bytes("bad.json", data)
+    conversations = list(chatjson.load(doc))
+    with pytest.raises(UnicodeDecodeError) as whole_file_error:
+        data.decode("utf-8")  # one strict pass over the whole file says where it breaks
+    assert conversations and "\ufffd" in conversations[0].turns[0].text
+    assert [n.message for n in doc.notices.items] == [
+        f"invalid UTF-8 at byte {whole_file_error.value.start}; decoded with replacement"]

@@ -77,6 +77,9 @@ def load(doc: Document) -> Iterator[Conversation]:
     broken JSON before any conversation was read.
     """
     prefix, stream = _opening_bytes(doc.stream)
+    checked = _Utf8Check(stream, 3 if doc.head.startswith(_UTF8_BOM) else 0)
+    checked.feed(prefix)
+    stream = io.BufferedReader(checked, CHUNK_SIZE)
     first = prefix.lstrip()[:1]
     if first == b"[":
         records = _array_records(prefix, stream)
@@ -88,6 +91,38 @@ def load(doc: Document) -> Iterator[Conversation]:
         raise SkipFile("empty file")
     else:
         raise SkipFile("not a transcript")
+    if checked.first_bad is not None:
+        doc.notices.add(f"invalid UTF-8 at byte {checked.first_bad}; decoded with replacement")
+
+
+class _Utf8Check(io.RawIOBase):
+    """Passes bytes through unchanged, noting where the first invalid UTF-8 byte is."""
+
+    def __init__(self, stream: BinaryIO, start: int):
+        self._stream = stream
+        self._decoder: codecs.IncrementalDecoder | None = codecs.getincrementaldecoder("utf-8")()
+        self._offset = start  # bytes fed so far, counted from the start of the file
+        self.first_bad: int | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        self.feed(data, final=not data)
+        return len(data)
+
+    def feed(self, data: bytes, final: bool = False) -> None:
+        if self._decoder is None:
+            return
+        pending = len(self._decoder.getstate()[0])
+        try:
+            self._decoder.decode(data, final)
+        except UnicodeDecodeError as error:
+            self.first_bad = self._offset - pending + error.start
+            self._decoder = None
+        self._offset += len(data)
 
 
 # --- turning one decoded object into a conversation -------------------------------------
