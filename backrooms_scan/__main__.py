@@ -1,3 +1,3 @@
 from backrooms_scan.cli import main
 
-main()
+main(prog_name="backrooms-scan")

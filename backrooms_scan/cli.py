@@ -79,8 +79,10 @@ def load_sets(pattern_paths, set_names):
 @click.option("--hits", "include_hits", is_flag=True, help="With --format json: list every hit.")
 @click.option("--by", multiple=True, type=click.Choice(BY), help="Add a breakdown (repeatable).")
 @click.option("-C", "--context", default=60, show_default=True, metavar="N",
+              type=click.IntRange(min=0),
               help="Characters of context around each snippet.")
 @click.option("--max-snippets", default=3, show_default=True, metavar="N",
+              type=click.IntRange(min=0),
               help="Snippets shown per pattern.")
 @click.option("--no-snippets", is_flag=True, help="Show no snippets.")
 @click.option("--chart", is_flag=True, help="Draw hits per model and per month.")
@@ -89,7 +91,7 @@ def load_sets(pattern_paths, set_names):
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
               help="Processes to use (default: number of cores).")
 @click.option("--shard", metavar="I/N", help="Scan only the I-th of N deterministic parts.")
-@click.option("--engine", default="auto", show_default=True,
+@click.option("--engine", default="auto", show_default=True, metavar="NAME",
               help="Matching engine: auto, pyahocorasick or ahocorasick_rs.")
 @click.option("--no-fix-text", is_flag=True, help="Do not repair double-encoded UTF-8.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE.")
