@@ -1,8 +1,9 @@
-"""The scan pipeline: input units -> documents -> conversations -> hits, one FileResult per file.
+"""The scan pipeline: input units -> documents -> conversations -> hits -> FileResults.
 
-Work is split into *units* (a regular file, an archive, or stdin) so that
-processes can share it; results come back in input order whatever `jobs` is,
-which keeps output and replay detection identical to a one-process run.
+Each file gives one FileResult, or several pieces when its hit turns would hold
+too much text. Work is split into *units* (a regular file, an archive, or stdin)
+so that processes can share it; results come back in input order whatever
+`jobs` is, which keeps output and replay detection identical to one process.
 """
 
 from __future__ import annotations
