@@ -122,7 +122,7 @@ def test_malformed_json_is_skipped_with_the_parse_error(tmp_path):
 def test_bad_jsonl_line_is_a_notice_and_the_good_lines_still_count(tmp_path):
     result = scan_dir_with(tmp_path, "bad.jsonl", (BAD / "bad_middle_line.jsonl").read_bytes())
     assert result.skipped == {}
-    assert result.stderr_lines == [("backrooms-scan: bad.jsonl:2: line 2: invalid JSON "
+    assert result.stderr_lines == [("backrooms-scan: bad.jsonl:2: invalid JSON "
                                     "(Unterminated string starting at column 43)")]
     # JSON turns carry where their record starts: the line, column 1.
     assert result.hits == [("bad.jsonl", 1, 1), ("bad.jsonl", 3, 1), NEIGHBOUR_HIT]

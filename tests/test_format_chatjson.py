@@ -260,7 +260,7 @@ def test_invalid_jsonl_line_is_skipped_with_a_notice_and_the_rest_still_loads():
         ("chatjson/bad_line.jsonl#1", "first", 1),
         ("chatjson/bad_line.jsonl#3", "third", 4),
     ]
-    assert notices(doc) == [("line 2: invalid JSON (Expecting ',' delimiter at column 50)", 2)]
+    assert notices(doc) == [("invalid JSON (Expecting ',' delimiter at column 50)", 2)]
 
 
 def test_jsonl_with_a_broken_first_line_is_still_read_as_jsonl():
@@ -270,7 +270,7 @@ def test_jsonl_with_a_broken_first_line_is_still_read_as_jsonl():
     assert (conversation.id, conversation.turns[0].text, conversation.turns[0].line) == (
         "broken_first.jsonl#2", "second", 2,
     )
-    assert notices(doc) == [("line 1: invalid JSON (Expecting value at column 15)", 1)]
+    assert notices(doc) == [("invalid JSON (Expecting value at column 15)", 1)]
 
 
 def test_pretty_printed_object_whose_second_line_is_a_whole_message_is_one_document():
@@ -358,8 +358,8 @@ def test_non_transcript_line_between_conversations_gets_a_notice():
     doc = Document.from_bytes("mixed.jsonl", data)
     assert [c.id for c in chatjson.load(doc)] == ["mixed.jsonl#1", "mixed.jsonl#4"]
     assert notices(doc) == [
-        ("line 2: not a transcript, skipped", 2),
-        ("line 3: not a transcript, skipped", 3),
+        ("not a transcript, skipped", 2),
+        ("not a transcript, skipped", 3),
     ]
 
 

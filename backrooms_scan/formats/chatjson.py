@@ -311,7 +311,7 @@ def _conversations(
                 )
                 return
             first_error = first_error or record
-            message = f"{record.where}: invalid JSON ({record.error} at column {record.error_column})"
+            message = _located(record, f"invalid JSON ({record.error} at column {record.error_column})")
         else:
             valid += 1
             conversation_id = doc.path if only and not always_numbered else f"{doc.path}#{record.number}"
@@ -325,7 +325,7 @@ def _conversations(
                 found += 1
                 yield conversation
                 continue
-            message = f"{record.where}: not a transcript, skipped"
+            message = _located(record, "not a transcript, skipped")
         if found:
             doc.notices.add(message, record.notice_line)
         else:
@@ -340,6 +340,13 @@ def _conversations(
             f" column {first_error.error_column}",
             first_error.line,
         )
+
+
+def _located(record: _Record, message: str) -> str:
+    """The message, naming the record unless the notice's own line number already does."""
+    if record.where == f"line {record.notice_line}":
+        return message
+    return f"{record.where}: {message}"
 
 
 def _with_only_flag(records: Iterable[_Record]) -> Iterator[tuple[_Record, bool]]:
