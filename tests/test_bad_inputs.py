@@ -124,8 +124,10 @@ def test_bad_jsonl_line_is_a_notice_and_the_good_lines_still_count(tmp_path):
     assert result.skipped == {}
     assert result.stderr_lines == [("backrooms-scan: bad.jsonl:2: invalid JSON "
                                     "(Unterminated string starting at column 43)")]
-    # JSON turns carry where their record starts: the line, column 1.
-    assert result.hits == [("bad.jsonl", 1, 1), ("bad.jsonl", 3, 1), NEIGHBOUR_HIT]
+    # A JSONL message written without escapes is placed exactly: line and column of the hit.
+    lines = (BAD / "bad_middle_line.jsonl").read_text().splitlines()
+    assert result.hits == [("bad.jsonl", 1, lines[0].index("lantern hums") + 1),
+                           ("bad.jsonl", 3, lines[2].index("lantern hums") + 1), NEIGHBOUR_HIT]
     assert result.summary["conversations"] == 3
     assert (result.exit_code, result.summary["files_scanned"], result.files_seen) == (0, 2, 2)
 
@@ -240,7 +242,8 @@ def test_large_file_without_a_newline_is_scanned_in_bounded_memory(tmp_path):
     path.write_text(json.dumps(document), encoding="ascii")
     assert b"\n" not in path.read_bytes()
     summary, grown = scan_measuring_memory(path)
-    assert [(h["line"], h["column"], h["turn"]) for h in summary["hits"]] == [(1, 1, 2)]
+    column = path.read_text(encoding="ascii").index("lantern hums") + 1
+    assert [(h["line"], h["column"], h["turn"]) for h in summary["hits"]] == [(1, column, 2)]
     assert summary["files_scanned"] == 1
     assert grown < MEMORY_PER_BYTE * LARGE, f"{grown >> 20} MiB for a {LARGE >> 20} MiB file"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import random
@@ -49,6 +50,12 @@ def load_fixture(name: str) -> tuple[list[Conversation], Document]:
 def rows(conversation: Conversation) -> list[tuple]:
     """(speaker, role, model, text, line, column) of each turn."""
     return [(t.speaker, t.role, t.model, t.text, t.line, t.column) for t in conversation.turns]
+
+
+def column_in(name: str, line: int, text: str) -> int:
+    """Where `text` starts in line `line` of a fixture, written as a JSON string as is."""
+    raw_line = (FIXTURES / name).read_text(encoding="utf-8").splitlines()[line - 1]
+    return raw_line.index(f'"{text}"') + 2
 
 
 def notices(doc: Document) -> list[tuple[str, int | None]]:
@@ -102,15 +109,19 @@ def test_openai_jsonl_speaker_is_name_or_role_and_model_is_message_or_top_level(
     conversations, doc = load_fixture("openai.jsonl")
     opus = "claude-3-opus-20240229"
     assert [c.id for c in conversations] == ["chatjson/openai.jsonl#1", "chatjson/openai.jsonl#2"]
+    at = functools.partial(column_in, "openai.jsonl")
     assert rows(conversations[0]) == [
-        ("system", SYSTEM, opus, "Assistant is in a CLI mood today.", 1, 1),
-        ("user", SPOKEN, opus, "./dreamsim.exe", 1, 1),
-        ("assistant", SPOKEN, opus, "The shelves are made of breath.", 1, 1),
+        ("system", SYSTEM, opus, "Assistant is in a CLI mood today.", 1,
+         at(1, "Assistant is in a CLI mood today.")),
+        ("user", SPOKEN, opus, "./dreamsim.exe", 1, at(1, "./dreamsim.exe")),
+        ("assistant", SPOKEN, opus, "The shelves are made of breath.", 1,
+         at(1, "The shelves are made of breath.")),
     ]
     assert rows(conversations[1]) == [
-        ("explorer", SPOKEN, None, "hello", 2, 1),
-        ("simulator", SPOKEN, "gpt-5", "hi", 2, 1),
+        ("explorer", SPOKEN, None, "hello", 2, at(2, "hello")),
+        ("simulator", SPOKEN, "gpt-5", "hi", 2, at(2, "hi")),
     ]
+    assert all(turn.verbatim for c in conversations for turn in c.turns)
     assert notices(doc) == []
 
 
@@ -142,9 +153,10 @@ def test_archive_message_timestamp_falls_back_to_the_conversation_start():
 def test_archive_scenario_may_be_a_plain_string():
     [conversation], _ = load_fixture("archive_scenario_string.json")
     assert conversation.scenario == "dreamsim"
+    at = functools.partial(column_in, "archive_scenario_string.json", 1)
     assert rows(conversation) == [
-        ("alice", SPOKEN, "opus", "one", 1, 1),
-        ("alice", SPOKEN, "opus", "two", 1, 1),
+        ("alice", SPOKEN, "opus", "one", 1, at("one")),
+        ("alice", SPOKEN, "opus", "two", 1, at("two")),
     ]
 
 
@@ -556,3 +568,19 @@ def test_invalid_utf8_is_replaced_and_reported_at_its_byte(data):
     assert conversations and "\ufffd" in conversations[0].turns[0].text
     assert [n.message for n in doc.notices.items] == [
         f"invalid UTF-8 at byte {whole_file_error.value.start}; decoded with replacement"]
+
+
+def test_jsonl_text_written_with_escapes_stays_at_its_record_start():
+    data = (json.dumps({"messages": [{"role": "assistant", "content": 'say "gate"\nnow'},
+                                     {"role": "user", "content": "plain"}]}) + "\n").encode()
+    [conversation] = chatjson.load(Document.from_bytes("e.jsonl", data))
+    escaped, plain = conversation.turns
+    assert (escaped.line, escaped.column, escaped.verbatim) == (1, 1, False)
+    assert (plain.column, plain.verbatim) == (data.decode().index('"plain"') + 2, True)
+
+
+def test_after_a_lone_cr_jsonl_texts_are_not_placed_inside_lines():
+    line = json.dumps({"messages": [{"role": "user", "content": "hello"}]})
+    data = f"{line}\n[1,\r2]\n{line}\n".encode()
+    conversations = list(chatjson.load(Document.from_bytes("cr.jsonl", data)))
+    assert [c.turns[0].verbatim for c in conversations] == [True, False]

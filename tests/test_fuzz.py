@@ -155,7 +155,8 @@ def assert_loaders_survive(name: str, data: bytes) -> None:
             continue
         if detected is not None and fmt.name == detected.name:
             event(f"{fmt.name} read {min(sum(len(c.turns) for c in conversations), 3)}+ turns")
-        source = doc.read_text()
+        # `doc` may be read already; JSON strings are placed in the text as written (unrepaired)
+        source = Document.from_bytes(name, data, fix_text=fmt.name != "json").read_text()
         starts = line_starts(source)
         for conversation in conversations:
             assert isinstance(conversation, Conversation)

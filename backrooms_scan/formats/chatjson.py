@@ -129,9 +129,14 @@ class _Utf8Check(io.RawIOBase):
 
 
 def conversation_from_object(
-    value: object, conversation_id: str, source: str, line: int = 1, column: int = 1
+    value: object, conversation_id: str, source: str, line: int = 1, column: int = 1,
+    raw_line: str | None = None,
 ) -> Conversation | None:
-    """The conversation held by one ShareGPT, OpenAI-messages or archive object, else None."""
+    """The conversation held by one ShareGPT, OpenAI-messages or archive object, else None.
+
+    With `raw_line` (the JSONL line the object was read from), a message whose JSON
+    string needed no escapes is placed exactly, so its hits get their own columns.
+    """
     sharegpt, messages = _message_lists(value)
     if sharegpt is not None:
         said: Iterable[_Message] = _sharegpt_messages(value, sharegpt)
@@ -141,12 +146,13 @@ def conversation_from_object(
         return None
     scenario = _scenario_name(value.get("scenario"))
     started = _timestamp_of(value)
+    placed = _Placer(raw_line)
     turns = tuple(
         Turn(
             conversation=conversation_id, index=index, speaker=message.speaker,
-            role=message.role, text=message.text, source=source, line=line, column=column,
+            role=message.role, text=message.text, source=source, line=line,
             model=message.model, scenario=scenario, timestamp=message.timestamp or started,
-            verbatim=False,
+            **placed.position(message.text, column),
         )
         for index, message in enumerate(said, start=1)
     )
@@ -154,6 +160,23 @@ def conversation_from_object(
         id=conversation_id, source=source, format=NAME, turns=turns,
         scenario=scenario, timestamp=started,
     )
+
+
+class _Placer:
+    """Finds message texts in their raw JSONL line, in order, where they are written as is."""
+
+    def __init__(self, raw_line: str | None):
+        self._raw = raw_line
+        self._cursor = 0
+
+    def position(self, text: str, column: int) -> dict:
+        if self._raw is None or not text or json.dumps(text, ensure_ascii=False)[1:-1] != text:
+            return {"column": column, "verbatim": False}
+        found = self._raw.find(f'"{text}"', self._cursor)
+        if found < 0:
+            return {"column": column, "verbatim": False}
+        self._cursor = found + len(text) + 2
+        return {"column": found + 2, "verbatim": True}
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +314,7 @@ class _Record:
     error_column: int | None = None
     fatal: bool = False
     notice_line: int | None = None
+    raw: str | None = None  # the decoded JSONL line, for placing message texts exactly
 
 
 def _conversations(
@@ -316,7 +340,7 @@ def _conversations(
             valid += 1
             conversation_id = doc.path if only and not always_numbered else f"{doc.path}#{record.number}"
             conversation = conversation_from_object(
-                record.value, conversation_id, doc.path, record.line, record.column
+                record.value, conversation_id, doc.path, record.line, record.column, record.raw
             )
             if conversation is not None:
                 for held_message, held_line in held:
@@ -416,14 +440,20 @@ def _looks_line_delimited(probes: list[_Probe]) -> bool:
 
 def _line_records(numbered_lines: Iterable[tuple[int, bytes]]) -> Iterator[_Record]:
     number = 0
+    # A lone CR is a line break to text tools but not to JSONL: from the first one on,
+    # columns inside lines could no longer be trusted, so texts are not placed exactly.
+    lone_cr_seen = False
     for line_number, raw in numbered_lines:
+        lone_cr_seen = lone_cr_seen or b"\r" in raw.removesuffix(b"\n").removesuffix(b"\r")
         if not raw.strip():
             continue
         number += 1
         where = f"line {line_number}"
         value, error = _parse_line(raw)
         if error is None:
-            yield _Record(number, where, line_number, value=value, notice_line=line_number)
+            text = None if lone_cr_seen else raw.decode("utf-8", errors="replace")
+            yield _Record(number, where, line_number, value=value, notice_line=line_number,
+                          raw=text)
         else:
             yield _Record(number, where, line_number, error=_reason(error.msg), error_column=error.colno,
                           notice_line=line_number)

@@ -85,7 +85,7 @@ def sniff(name: str, head_text: str) -> float:
 
 def load(doc: Document) -> Iterator[Conversation]:
     """One conversation per file, one turn per chat line plus its continuation lines."""
-    text = strip_terminal_escapes(doc.read_text())
+    text = doc.read_text()  # terminal escapes are already gone
     starts = _accepted_starts(_candidate_starts(text))
     if not starts:
         raise SkipFile("not a chat log: no `Name: text` or `[time] Name$ text` lines")
