@@ -45,11 +45,13 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from functools import partial
 from html.parser import HTMLParser
 from itertools import pairwise
 
 from backrooms_scan.decode import Document
 from backrooms_scan.formats import Format
+from backrooms_scan.formats.positions import line_starts, position
 from backrooms_scan.model import Conversation, Role, SkipFile, Turn
 
 TEXT_FORMAT = "backrooms"
@@ -219,22 +221,22 @@ def parse_transcript(text: str, note: Note) -> Transcript:
         return _model_for(speaker, header.actors, header.models, prompt_models)
 
     boundaries = [tag for tag in tags if tag.name in speakers or tag.name in prompt_actors]
-    lines = _LineCounter(text)
+    locate = partial(position, line_starts(text))
     first_body = boundaries[0].start if boundaries else len(text)
     if header.unread_line is not None:
         note("text before the first turn is not part of any turn; not scanned", header.unread_line)
     elif tags and text[tags[0].start : first_body].strip():
         note("text before the first turn is not part of any turn; not scanned",
-             lines.position(tags[0].start)[0])
+             locate(tags[0].start)[0])
     if not boundaries:
         note("no turn headers found", None)
 
     pieces: list[Piece] = []
     for tag, following in zip(boundaries, boundaries[1:] + [None]):
-        tag_line = lines.position(tag.start)[0]
+        tag_line = locate(tag.start)[0]
         body_start = min(tag.end + 1, len(text))
         # The next line, or just after the tag when it ends the file.
-        body_line, body_column = lines.position(body_start)
+        body_line, body_column = locate(body_start)
         body = text[body_start : following.start if following else len(text)].rstrip()
         prompt = PROMPT_TAG.fullmatch(tag.name)
         if prompt is None:
@@ -247,7 +249,7 @@ def parse_transcript(text: str, note: Note) -> Transcript:
             if body.strip():
                 pieces.append(Piece(actor, Role.SYSTEM, body, body_line, body_column, model))
         else:
-            pieces.extend(_context_pieces(body, body_start, tag_line, actor, model, lines, note))
+            pieces.extend(_context_pieces(body, body_start, tag_line, actor, model, locate, note))
 
     chrome_name = FILE_NAME_IN_TEXT.search(header.chrome) if header.chrome else None
     return Transcript(
@@ -377,7 +379,7 @@ def _model_for(
 
 def _context_pieces(
     body: str, body_start: int, tag_line: int, actor: str, model: str | None,
-    lines: _LineCounter, note: Note,
+    locate: Callable[[int], tuple[int, int]], note: Note,
 ) -> list[Piece]:
     if not body.strip():
         return []
@@ -391,12 +393,12 @@ def _context_pieces(
         text = _content_text(content)
         if text is None:
             note("CONTEXT message without text content; skipped",
-                 lines.position(body_start + offset)[0])
+                 locate(body_start + offset)[0])
             continue
         if not text.strip():
             continue
         literal = _literal_content_offset(body, offset, text) if isinstance(content, str) else None
-        line, column = lines.position(body_start + (offset if literal is None else literal))
+        line, column = locate(body_start + (offset if literal is None else literal))
         pieces.append(Piece(actor, Role.CONTEXT, text, line, column, model, literal is not None))
     return pieces
 
@@ -449,22 +451,6 @@ def _literal_content_offset(block: str, message_offset: int, text: str) -> int |
 
 
 # ---------------------------------------------------------------- small parts
-
-
-class _LineCounter:
-    """1-based (line, column) of offsets in a text, counting forward from the last offset asked."""
-
-    def __init__(self, text: str):
-        self.text = text
-        self.offset = 0
-        self.line = 1
-
-    def position(self, offset: int) -> tuple[int, int]:
-        if offset < self.offset:
-            self.offset, self.line = 0, 1
-        self.line += self.text.count("\n", self.offset, offset)
-        self.offset = offset
-        return self.line, offset - self.text.rfind("\n", 0, offset)
 
 
 class _DreamPage(HTMLParser):
