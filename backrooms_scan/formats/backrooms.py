@@ -45,13 +45,12 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from functools import partial
 from html.parser import HTMLParser
 from itertools import pairwise
 
 from backrooms_scan.decode import Document
 from backrooms_scan.formats import Format
-from backrooms_scan.formats.positions import line_starts, position
+from backrooms_scan.formats.positions import LineLocator
 from backrooms_scan.model import Conversation, Role, SkipFile, Turn
 
 TEXT_FORMAT = "backrooms"
@@ -221,7 +220,7 @@ def parse_transcript(text: str, note: Note) -> Transcript:
         return _model_for(speaker, header.actors, header.models, prompt_models)
 
     boundaries = [tag for tag in tags if tag.name in speakers or tag.name in prompt_actors]
-    locate = partial(position, line_starts(text))
+    locate = LineLocator(text)
     first_body = boundaries[0].start if boundaries else len(text)
     if header.unread_line is not None:
         note("text before the first turn is not part of any turn; not scanned", header.unread_line)
@@ -379,7 +378,7 @@ def _model_for(
 
 def _context_pieces(
     body: str, body_start: int, tag_line: int, actor: str, model: str | None,
-    locate: Callable[[int], tuple[int, int]], note: Note,
+    locate: LineLocator, note: Note,
 ) -> list[Piece]:
     if not body.strip():
         return []

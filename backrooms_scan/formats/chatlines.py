@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from backrooms_scan.decode import Document, strip_terminal_escapes
-from backrooms_scan.formats.positions import line_starts, position, trimmed_slice
+from backrooms_scan.formats.positions import LineLocator, trimmed_slice
 from backrooms_scan.model import Conversation, Role, SkipFile, Turn
 
 NAME = "chatlines"
@@ -176,11 +176,11 @@ def _valid_day(day: str | None) -> str | None:
 def _iter_turns(
     path: str, text: str, starts: list[TurnStart], timestamps: list[str | None]
 ) -> Iterator[Turn]:
-    starts_of_lines = line_starts(text)
+    locate = LineLocator(text)
     ends = [s.line_start for s in starts[1:]] + [len(text)]
     for index, (start, end, timestamp) in enumerate(zip(starts, ends, timestamps), 1):
         body, offset = trimmed_slice(text, start.text_start, end)
-        line, column = position(starts_of_lines, offset)
+        line, column = locate(offset)
         role = Role.SYSTEM if _is_system(start.speaker) else Role.SPOKEN
         yield Turn(
             conversation=path,

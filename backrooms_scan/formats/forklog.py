@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from backrooms_scan.decode import Document
-from backrooms_scan.formats.positions import line_starts, position, trimmed_slice
+from backrooms_scan.formats.positions import LineLocator, trimmed_slice
 from backrooms_scan.model import Conversation, Role, SkipFile, Turn
 
 NAME = "forklog"
@@ -185,7 +185,7 @@ def _iter_turns(
     scenario: str | None,
     timestamp: str | None,
 ) -> Iterator[Turn]:
-    starts_of_lines = line_starts(text)
+    locate = LineLocator(text)
     ends = [h.line_start for h in headers[1:]] + [len(text)]
     index = 0
     for header, end in zip(headers, ends):
@@ -193,7 +193,7 @@ def _iter_turns(
             continue
         index += 1
         body, start = trimmed_slice(text, header.text_start, end)
-        line, column = position(starts_of_lines, start)
+        line, column = locate(start)
         yield Turn(
             conversation=path,
             index=index,

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import re
-from bisect import bisect_right
 
+class LineLocator:
+    """1-based (line, column) of offsets in a text, counting forward from the last offset
+    asked: cheap when offsets come in order, as they do while a file's turns are read."""
 
-def line_starts(text: str) -> list[int]:
-    """The offset at which every line of `text` starts."""
-    return [0, *(m.end() for m in re.finditer("\n", text))]
+    def __init__(self, text: str):
+        self.text = text
+        self.offset = 0
+        self.line = 1
 
-
-def position(starts: list[int], offset: int) -> tuple[int, int]:
-    """(line, column), both from 1, of `offset`, given the text's `line_starts`."""
-    line = bisect_right(starts, offset)
-    return line, offset - starts[line - 1] + 1
+    def __call__(self, offset: int) -> tuple[int, int]:
+        if offset < self.offset:
+            self.offset, self.line = 0, 1
+        self.line += self.text.count("\n", self.offset, offset)
+        self.offset = offset
+        return self.line, offset - self.text.rfind("\n", 0, offset)
 
 
 def trimmed_slice(text: str, start: int, end: int) -> tuple[str, int]:
