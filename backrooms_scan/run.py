@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -101,8 +102,6 @@ def selection_from(o: Mapping) -> Selection:
 
 
 def checked_date(value: str | None, option: str) -> str | None:
-    import re
-
     if value is None:
         return None
     if not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):
