@@ -24,9 +24,11 @@ What counts as a hit:
 
 Hits come sorted by turn (in the order given), start, set, pattern, end.
 
-One automaton pass covers all the turns of a call: the folded turns are
-joined with a separator that folding never produces, the automaton runs once
-over the joined text, and offsets are mapped back to turns by bisection.
+One automaton pass covers all the turns of a call: their texts are joined
+with NUL and folded in one go (`normalize.fold_joined` keeps the NULs apart),
+the automaton runs once over the joined text, and offsets are mapped back to
+turns by bisection. Text that is all ASCII is searched by an automaton of the
+ASCII keys alone, the only ones it can hold.
 
 A Matcher pickles as its pattern sets and options and rebuilds its automaton
 on unpickling, so it can be sent to worker processes.
@@ -35,17 +37,20 @@ on unpickling, so it can be sent to worker processes.
 from __future__ import annotations
 
 import importlib.util
+import itertools
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from backrooms_scan.model import Hit, Turn
-from backrooms_scan.normalize import fold, fold_with_offsets, is_whole_word, original_span
+from backrooms_scan.normalize import fold, fold_joined, fold_with_offsets, is_whole_word, original_span
 from backrooms_scan.patterns import Pattern, PatternSet
 
 __all__ = ["ENGINES", "Matcher", "available_engines", "recitation_regions"]
 
 ENGINES = ("pyahocorasick", "ahocorasick_rs")
+# Joins the texts of the turns searched in one pass; `fold_joined` keeps it apart.
+SEPARATOR = "\x00"
 _ENGINE_MODULES = {"pyahocorasick": "ahocorasick", "ahocorasick_rs": "ahocorasick_rs"}
 
 
@@ -72,33 +77,58 @@ def _resolve_engine(requested: str) -> str:
 
 
 class _PyAhoCorasick:
-    def __init__(self, keys: Sequence[str]):
+    """`find` yields (key id, start, end) of every occurrence, overlapping ones included."""
+
+    def __init__(self, keys: Sequence[str], ids: Sequence[int]):
         import ahocorasick
 
-        self._lengths = [len(key) for key in keys]
         self._automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY)
-        for index, key in enumerate(keys):
-            self._automaton.add_word(key, index)
+        for key, key_id in zip(keys, ids):
+            self._automaton.add_word(key, (key_id, len(key)))
         self._automaton.make_automaton()
 
     def find(self, haystack: str) -> Iterator[tuple[int, int, int]]:
-        lengths = self._lengths
-        for last, index in self._automaton.iter(haystack):
+        for last, (key_id, length) in self._automaton.iter(haystack):
             # The one place pyahocorasick's inclusive end index becomes half-open.
             end = last + 1
-            yield index, end - lengths[index], end
+            yield key_id, end - length, end
 
 
 class _AhoCorasickRs:
-    def __init__(self, keys: Sequence[str]):
+    def __init__(self, keys: Sequence[str], ids: Sequence[int]):
         import ahocorasick_rs
 
         self._automaton = ahocorasick_rs.AhoCorasick(
             list(keys), matchkind=ahocorasick_rs.MatchKind.Standard
         )
+        self._ids = None if list(ids) == list(range(len(keys))) else list(ids)
 
     def find(self, haystack: str) -> Iterable[tuple[int, int, int]]:
-        return self._automaton.find_matches_as_indexes(haystack, overlapping=True)
+        found = self._automaton.find_matches_as_indexes(haystack, overlapping=True)
+        if self._ids is None:
+            return found
+        ids = self._ids
+        return [(ids[index], start, end) for index, start, end in found]
+
+
+class _ByScript:
+    """All keys in one automaton, and the ASCII keys alone in another: text that is all
+    ASCII (which CPython knows without looking) can only hold those, and an automaton
+    without the others runs faster."""
+
+    def __init__(self, engine: type[_PyAhoCorasick | _AhoCorasickRs], keys: Sequence[str]):
+        self._all = engine(keys, range(len(keys)))
+        ascii_ids = [index for index, key in enumerate(keys) if key.isascii()]
+        self._ascii = (
+            self._all if len(ascii_ids) == len(keys)
+            else engine([keys[index] for index in ascii_ids], ascii_ids) if ascii_ids
+            else None
+        )
+
+    def find(self, haystack: str) -> Iterable[tuple[int, int, int]]:
+        if not haystack.isascii():
+            return self._all.find(haystack)
+        return self._ascii.find(haystack) if self._ascii is not None else ()
 
 
 _ENGINE_CLASSES = {"pyahocorasick": _PyAhoCorasick, "ahocorasick_rs": _AhoCorasickRs}
@@ -126,9 +156,8 @@ class _Rule:
 class _Pass:
     """One automaton over the keys matched one way: folded, or raw (exact)."""
 
-    def __init__(self, folded: bool, separator: str):
+    def __init__(self, folded: bool):
         self.folded = folded
-        self.separator = separator
         self._targets_by_key: dict[str, list[_Target]] = {}
         self.targets: list[list[_Target]] = []  # by key index, once built
         self.automaton: _PyAhoCorasick | _AhoCorasickRs | None = None
@@ -142,27 +171,32 @@ class _Pass:
         keys = list(self._targets_by_key)
         self.targets = [self._targets_by_key[key] for key in keys]
         if keys:
-            self.automaton = _ENGINE_CLASSES[engine](keys)
+            self.automaton = _ByScript(_ENGINE_CLASSES[engine], keys)
 
-    def texts(self, turns: Sequence[Turn]) -> list[str]:
-        return [fold(turn.text) for turn in turns] if self.folded else [turn.text for turn in turns]
+    def join(self, turns: Sequence[Turn]) -> str:
+        """The matched texts of `turns`, joined by the separator."""
+        if self.folded:
+            return fold_joined([turn.text for turn in turns])
+        return SEPARATOR.join(turn.text for turn in turns)
 
-    def spans_by_turn(self, texts: Sequence[str]) -> dict[int, list[tuple[int, int, int]]]:
-        """(key index, start, end) of every key occurrence, by turn, in turn coordinates."""
+    def spans_by_turn(self, turns: Sequence[Turn], joined: str
+                      ) -> tuple[list[str], dict[int, list[tuple[int, int, int]]]]:
+        """The matched text of each turn, and (key index, start, end) of every key
+        occurrence by turn, in turn coordinates; no texts when nothing occurs."""
         assert self.automaton is not None
-        starts = []
-        position = 0
-        for text in texts:
-            starts.append(position)
-            position += len(text) + len(self.separator)
+        occurrences = list(self.automaton.find(joined))
+        if not occurrences:
+            return [], {}
+        texts = joined.split(SEPARATOR) if self.folded else [turn.text for turn in turns]
+        starts = list(itertools.accumulate((len(text) + 1 for text in texts[:-1]), initial=0))
         found: dict[int, list[tuple[int, int, int]]] = {}
-        for key_index, start, end in self.automaton.find(self.separator.join(texts)):
+        for key_index, start, end in occurrences:
             turn_index = bisect_right(starts, start) - 1
             offset = starts[turn_index]
             if end - offset > len(texts[turn_index]):
                 continue  # runs into the next turn (only possible for raw text)
             found.setdefault(turn_index, []).append((key_index, start - offset, end - offset))
-        return found
+        return texts, found
 
 
 class Matcher:
@@ -185,7 +219,7 @@ class Matcher:
         self.exact = exact
         self.engine = _resolve_engine(engine)
         self._rules: list[_Rule] = []
-        self._passes = (_Pass(folded=True, separator="\n"), _Pass(folded=False, separator="\x00"))
+        self._passes = (_Pass(folded=True), _Pass(folded=False))
         for pattern_set in self.sets:
             for pattern in pattern_set.patterns:
                 self._add(pattern_set.name, pattern)
@@ -220,8 +254,9 @@ class Matcher:
         for matching_pass in self._passes:
             if matching_pass.automaton is None:
                 continue
-            texts = matching_pass.texts(turns)
-            for turn_index, spans in matching_pass.spans_by_turn(texts).items():
+            joined = matching_pass.join(turns)
+            texts, spans_by_turn = matching_pass.spans_by_turn(turns, joined)
+            for turn_index, spans in spans_by_turn.items():
                 turn = turns[turn_index]
                 for hit in self._turn_hits(matching_pass, turn, texts[turn_index], spans):
                     hits.append((turn_index, hit))

@@ -34,6 +34,7 @@ from collections.abc import Sequence
 __all__ = [
     "fold",
     "fold_char",
+    "fold_joined",
     "fold_with_offsets",
     "is_unspaced_script",
     "is_whole_word",
@@ -95,6 +96,25 @@ def fold(text: str) -> str:
     # the error handler, which folds it; one byte table then folds the ASCII.
     data = text.encode("ascii", _FOLD_ERRORS).translate(_ASCII_FOLD_BYTES)
     return _SPACE_RUN.sub(b" ", data).strip(b" ").decode("utf-8")
+
+
+# The same, except that NUL, the separator of `fold_joined`, is kept.
+_ASCII_FOLD_KEEPING_NUL = b"\x00" + _ASCII_FOLD_BYTES[1:]
+_SPACE_AROUND_NUL = re.compile(b" ?\x00 ?")
+
+
+def fold_joined(texts: Sequence[str]) -> str:
+    """`"\\x00".join(fold(text) for text in texts)`, folded in one pass instead of one per text.
+
+    A NUL inside a text folds to a space, as in `fold`, so the NULs of the
+    result are exactly the separators.
+    """
+    joined = "\x00".join(texts)
+    if joined.count("\x00") >= len(texts):
+        joined = "\x00".join(text.replace("\x00", " ") for text in texts)
+    data = joined.encode("ascii", _FOLD_ERRORS).translate(_ASCII_FOLD_KEEPING_NUL)
+    data = _SPACE_AROUND_NUL.sub(b"\x00", _SPACE_RUN.sub(b" ", data))
+    return data.strip(b" ").decode("utf-8")
 
 
 # How each character folds, one byte per character, for building offset maps

@@ -185,6 +185,12 @@ class TestOccurrences:
         sets = one_set(Pattern("closing", ("bodhi svaha",)))
         assert Matcher(sets).match(make_turns("gate bodhi", "svaha gate")) == []
 
+    def test_nul_inside_a_turn_is_a_space_not_a_turn_break(self):
+        sets = one_set(Pattern("closing", ("bodhi svaha",)))
+        assert found(Matcher(sets).match(make_turns("gate", "bodhi\x00svaha"))) == [
+            ("closing", 1, 0, 11)
+        ]
+
     def test_exact_hits_never_cross_turns(self):
         sets = one_set(Pattern("x", ("a\x00b",), exact=True))
         assert Matcher(sets).match(make_turns("xa", "bx")) == []

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from backrooms_scan.normalize import (
     fold,
     fold_char,
+    fold_joined,
     fold_with_offsets,
     is_unspaced_script,
     is_whole_word,
@@ -141,6 +142,11 @@ class TestFoldAgreesWithTheDefinition:
     @given(TRICKY_TEXT)
     def test_fold_with_offsets_matches_the_reference(self, text):
         assert as_lists(fold_with_offsets(text)) == reference_fold_with_offsets(text)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(TRICKY_TEXT | st.sampled_from(["\x00", "a\x00b", " \x00 "]), max_size=6))
+    def test_folding_joined_texts_is_joining_their_foldings(self, texts):
+        assert fold_joined(texts) == "\x00".join(reference_fold(text) for text in texts)
 
     def test_fold_with_offsets_on_long_mixed_text(self):
         text = "The Buddha’s way — unsurpassable; 아제아제 바라아제… Straße ½ cafe\u0301!\n" * 50
