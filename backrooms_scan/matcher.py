@@ -43,7 +43,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from backrooms_scan.model import Hit, Turn
-from backrooms_scan.normalize import fold, fold_joined, fold_with_offsets, is_whole_word, original_span
+from backrooms_scan.normalize import (
+    fold,
+    fold_joined,
+    fold_with_offsets,
+    is_whole_word,
+    original_span,
+)
 from backrooms_scan.patterns import Pattern, PatternSet
 
 __all__ = ["ENGINES", "Matcher", "available_engines", "recitation_regions"]
