@@ -90,7 +90,7 @@ class Document:
                 self.notices.add(*problem)
             text = strip_terminal_escapes(normalize_newlines(text))
             text = self._replace_nuls(text)
-            if self.fix_text:
+            if self.fix_text and may_hold_mojibake(data, self.encoding):
                 text = self._repair(text)
             self._text = text
         return self._text
@@ -295,6 +295,23 @@ _CONTINUATIONS = "".join(
     chr(byte) + bytes([byte]).decode("cp1252", errors="ignore") for byte in range(0x80, 0xC0)
 )
 _MOJIBAKE_HINT = re.compile(f"[\u00c2-\u00f4][{re.escape(_CONTINUATIONS)}]")
+
+# The same pair as it appears in the UTF-8 bytes of the file: searching them is
+# much faster, as the search can skip ahead to each 0xC3 byte.
+_MOJIBAKE_HINT_UTF8 = re.compile(
+    b"\xc3[\x82-\xb4](?:"
+    + b"|".join(re.escape(char.encode("utf-8")) for char in sorted(set(_CONTINUATIONS)))
+    + b")"
+)
+
+
+def may_hold_mojibake(data: bytes, encoding: str | None) -> bool:
+    """False when the decoded text of `data` surely holds no mojibake hint. Only UTF-8
+    files without terminal escapes (whose removal can join characters) are checked."""
+    if encoding != "utf-8" or b"\x1b" in data:
+        return True
+    return _MOJIBAKE_HINT_UTF8.search(data) is not None
+
 
 # Encoding fixes only: nothing that could change what a line says or where it breaks.
 _ENCODING_ONLY = ftfy.TextFixerConfig(

@@ -9,8 +9,17 @@ from pathlib import Path
 
 import ftfy
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from backrooms_scan.decode import HEAD_SIZE, Document, classify_head, sniff_encoding
+from backrooms_scan.decode import (
+    _MOJIBAKE_HINT,
+    HEAD_SIZE,
+    Document,
+    classify_head,
+    may_hold_mojibake,
+    sniff_encoding,
+)
 from backrooms_scan.walk import iter_inputs
 
 FIXTURES = Path(__file__).parent / "fixtures" / "decode"
@@ -218,6 +227,13 @@ def test_double_encoded_utf8_is_repaired():
     doc = decoded("gate gate pÄ\x81ragate pÄ\x81rasaá¹\x83gate bodhi svÄ\x81hÄ\x81".encode())
     assert doc.read_text() == "gate gate pāragate pārasaṃgate bodhi svāhā"
     assert doc.repaired
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a", "\n", "Ã", "Â", "ô", "õ", "©", "€", "™", "\x80", "é", "—"]),
+                max_size=12).map("".join))
+def test_the_byte_check_for_mojibake_misses_nothing_the_text_check_finds(text):
+    assert may_hold_mojibake(text.encode(), "utf-8") == bool(_MOJIBAKE_HINT.search(text))
 
 
 def test_cp1252_style_mojibake_is_repaired():
