@@ -49,6 +49,7 @@ from backrooms_scan.normalize import (
     fold_with_offsets,
     is_whole_word,
     original_span,
+    split_joined,
 )
 from backrooms_scan.patterns import Pattern, PatternSet
 
@@ -193,8 +194,11 @@ class _Pass:
         occurrences = list(self.automaton.find(joined))
         if not occurrences:
             return [], {}
-        texts = joined.split(SEPARATOR) if self.folded else [turn.text for turn in turns]
-        starts = list(itertools.accumulate((len(text) + 1 for text in texts[:-1]), initial=0))
+        if self.folded:
+            texts, starts = split_joined(joined)
+        else:
+            texts = [turn.text for turn in turns]
+            starts = list(itertools.accumulate((len(text) + 1 for text in texts[:-1]), initial=0))
         found: dict[int, list[tuple[int, int, int]]] = {}
         for key_index, start, end in occurrences:
             turn_index = bisect_right(starts, start) - 1

@@ -40,6 +40,7 @@ __all__ = [
     "is_whole_word",
     "is_word_char",
     "original_span",
+    "split_joined",
 ]
 
 
@@ -100,21 +101,34 @@ def fold(text: str) -> str:
 
 # The same, except that NUL, the separator of `fold_joined`, is kept.
 _ASCII_FOLD_KEEPING_NUL = b"\x00" + _ASCII_FOLD_BYTES[1:]
-_SPACE_AROUND_NUL = re.compile(b" ?\x00 ?")
 
 
 def fold_joined(texts: Sequence[str]) -> str:
-    """`"\\x00".join(fold(text) for text in texts)`, folded in one pass instead of one per text.
+    """The foldings of `texts` joined by NUL, folded in one pass instead of one per text.
 
-    A NUL inside a text folds to a space, as in `fold`, so the NULs of the
-    result are exactly the separators.
+    Each folding may keep one space on either side (trimming them would cost
+    another pass); no phrase starts or ends with a space, so a search finds
+    the same phrases. `split_joined` gives the exact foldings back. A NUL
+    inside a text folds to a space, as in `fold`, so the NULs of the result
+    are exactly the separators.
     """
     joined = "\x00".join(texts)
     if joined.count("\x00") >= len(texts):
         joined = "\x00".join(text.replace("\x00", " ") for text in texts)
     data = joined.encode("ascii", _FOLD_ERRORS).translate(_ASCII_FOLD_KEEPING_NUL)
-    data = _SPACE_AROUND_NUL.sub(b"\x00", _SPACE_RUN.sub(b" ", data))
-    return data.strip(b" ").decode("utf-8")
+    return _SPACE_RUN.sub(b" ", data).decode("utf-8")
+
+
+def split_joined(joined: str) -> tuple[list[str], list[int]]:
+    """The exact foldings in the output of `fold_joined` (for one text or more), and
+    where each starts in it."""
+    texts, starts, position = [], [], 0
+    for padded in joined.split("\x00"):
+        text = padded.strip(" ")
+        texts.append(text)
+        starts.append(position + (padded[:1] == " " and len(text) > 0))
+        position += len(padded) + 1
+    return texts, starts
 
 
 # How each character folds, one byte per character, for building offset maps

@@ -18,6 +18,7 @@ from backrooms_scan.normalize import (
     is_unspaced_script,
     is_whole_word,
     original_span,
+    split_joined,
 )
 
 
@@ -144,9 +145,13 @@ class TestFoldAgreesWithTheDefinition:
         assert as_lists(fold_with_offsets(text)) == reference_fold_with_offsets(text)
 
     @settings(max_examples=300, deadline=None)
-    @given(st.lists(TRICKY_TEXT | st.sampled_from(["\x00", "a\x00b", " \x00 "]), max_size=6))
-    def test_folding_joined_texts_is_joining_their_foldings(self, texts):
-        assert fold_joined(texts) == "\x00".join(reference_fold(text) for text in texts)
+    @given(st.lists(TRICKY_TEXT | st.sampled_from(["\x00", "a\x00b", " \x00 "]), min_size=1, max_size=6))
+    def test_folding_joined_texts_gives_each_folding_in_place(self, texts):
+        joined = fold_joined(texts)
+        foldings, starts = split_joined(joined)
+        assert foldings == [reference_fold(text) for text in texts]
+        assert [joined[s : s + len(f)] for f, s in zip(foldings, starts)] == foldings
+        assert joined.count("\x00") == max(len(texts) - 1, 0)
 
     def test_fold_with_offsets_on_long_mixed_text(self):
         text = "The Buddha’s way — unsurpassable; 아제아제 바라아제… Straße ½ cafe\u0301!\n" * 50
