@@ -145,13 +145,9 @@ class Scanner:
     def _scan_conversation(self, conversation: Conversation, result: FileResult) -> int:
         """Count and match one conversation; the text held by its hit turns."""
         result.conversations += 1
-        wants = self.options.selection.wants
-        selected = []
-        for turn in conversation.turns:
-            result.turns[turn.role.value] += 1
-            if wants(turn):
-                selected.append(turn)
-                result.selected[turn_key(turn)] += 1
+        result.turns.update(turn.role.value for turn in conversation.turns)
+        selected = self.options.selection.select(conversation.turns)
+        result.selected.update(map(turn_key, selected))
         hit_turns = group_by_turn(self.matcher.match(selected))
         result.hit_turns.extend(hit_turns)
         return sum(len(turn_hits.turn.text) for turn_hits in hit_turns)

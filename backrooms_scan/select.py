@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
@@ -22,6 +23,13 @@ class Selection:
     scenarios: tuple[str, ...] = ()
     since: str | None = None
     until: str | None = None
+
+    def select(self, turns: Sequence[Turn]) -> list[Turn]:
+        """The turns wanted, in order."""
+        if self.models or self.speakers or self.scenarios or (self.since, self.until) != (None, None):
+            return [turn for turn in turns if self.wants(turn)]
+        roles = self.roles
+        return [turn for turn in turns if turn.role in roles]
 
     def wants(self, turn: Turn) -> bool:
         return (

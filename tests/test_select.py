@@ -42,3 +42,13 @@ def test_dates_are_inclusive_and_accept_prefixes():
 def test_date_filters_leave_out_turns_without_timestamp():
     assert not Selection(since="2000").wants(turn(timestamp=None))
     assert Selection().wants(turn(timestamp=None))
+
+
+def test_select_keeps_in_order_exactly_the_turns_each_filter_wants():
+    turns = [turn(role=role, model=model, timestamp=stamp)
+             for role in Role for model in ("claude-3-opus", "gpt-4", None)
+             for stamp in ("2024-03-05T10:00:00Z", "", None)]
+    selections = [Selection(), Selection(roles=frozenset(Role)), Selection(models=("gpt*",)),
+                  Selection(since=""), Selection(since="2024-03", until="2024-03")]
+    for selection in selections:
+        assert selection.select(turns) == [t for t in turns if selection.wants(t)]
