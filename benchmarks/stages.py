@@ -3,7 +3,7 @@
     python benchmarks/stages.py DUMP [--engine NAME]
 
 Stages are cumulative: `read` walks and reads every file; `load` adds decoding,
-format sniffing and splitting into turns; `fold` adds folding every spoken turn;
+format sniffing and splitting into turns; `fold` adds folding the spoken turns of each conversation;
 `match` is the full scan (fold + automaton + hit mapping), as `scan --jobs 1`
 does it without reporting.
 """
@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from backrooms_scan import formats, walk
 from backrooms_scan.decode import Document, classify_head
 from backrooms_scan.model import Role, SkipFile
-from backrooms_scan.normalize import fold
+from backrooms_scan.normalize import fold_joined
 from backrooms_scan.patterns import shipped_sets
 from backrooms_scan.scan import Scanner, ScanOptions
 
@@ -50,17 +50,17 @@ def spoken_turns(dump: str):
             continue
         try:
             for conversation in fmt.load(doc):
-                yield from (t for t in conversation.turns if t.role is Role.SPOKEN)
+                yield [t for t in conversation.turns if t.role is Role.SPOKEN]
         except SkipFile:
             continue
 
 
 def stage_load(dump: str) -> int:
-    return sum(1 for _ in spoken_turns(dump))
+    return sum(len(turns) for turns in spoken_turns(dump))
 
 
 def stage_fold(dump: str) -> int:
-    return sum(len(fold(turn.text)) for turn in spoken_turns(dump))
+    return sum(len(fold_joined([turn.text for turn in turns])) for turns in spoken_turns(dump))
 
 
 def stage_match(dump: str, engine: str) -> int:

@@ -206,18 +206,24 @@ def parse_transcript(text: str, note: Note) -> Transcript:
     """Split a format-A text into system, context and spoken pieces (see the module rules)."""
     tags = [_Tag(start, end, name) for start, end, name in tag_lines(text)]
     header = _read_header(text[: tags[0].start if tags else len(text)])
-    turn_names = [tag.name for tag in tags if not PROMPT_TAG.fullmatch(tag.name)]
+    prompts = {name: PROMPT_TAG.fullmatch(name) for name in dict.fromkeys(tag.name for tag in tags)}
+    turn_names = [tag.name for tag in tags if prompts[tag.name] is None]
     prompt_actors = {
-        tag.name: _split_actor_model(match.group(1).strip(), header.models, turn_names)
-        for tag in tags
-        if (match := PROMPT_TAG.fullmatch(tag.name))
+        name: _split_actor_model(match.group(1).strip(), header.models, turn_names)
+        for name, match in prompts.items()
+        if match
     }
     declared = header.actors + [actor for actor, _ in prompt_actors.values()]
     speakers = choose_speakers(turn_names, declared, len(header.models), text)
     prompt_models = {actor: model for actor, model in prompt_actors.values() if model}
 
+    models_by_speaker: dict[str, str | None] = {}
+
     def model_of(speaker: str) -> str | None:
-        return _model_for(speaker, header.actors, header.models, prompt_models)
+        if speaker not in models_by_speaker:
+            models_by_speaker[speaker] = _model_for(speaker, header.actors, header.models,
+                                                    prompt_models)
+        return models_by_speaker[speaker]
 
     boundaries = [tag for tag in tags if tag.name in speakers or tag.name in prompt_actors]
     locate = LineLocator(text)
@@ -232,19 +238,18 @@ def parse_transcript(text: str, note: Note) -> Transcript:
 
     pieces: list[Piece] = []
     for tag, following in zip(boundaries, boundaries[1:] + [None]):
-        tag_line = locate(tag.start)[0]
-        body_start = min(tag.end + 1, len(text))
         # The next line, or just after the tag when it ends the file.
+        body_start = min(tag.end + 1, len(text))
         body_line, body_column = locate(body_start)
         body = text[body_start : following.start if following else len(text)].rstrip()
-        prompt = PROMPT_TAG.fullmatch(tag.name)
-        if prompt is None:
+        if tag.name not in prompt_actors:
             pieces.append(Piece(tag.name, Role.SPOKEN, body, body_line, body_column,
                                 model_of(tag.name)))
             continue
         actor, tag_model = prompt_actors[tag.name]
         model = tag_model or model_of(actor)
-        if prompt.group(2) == "SYSTEM":
+        tag_line = body_line - 1 if body_start > tag.end else body_line
+        if tag.name.endswith("#SYSTEM"):
             if body.strip():
                 pieces.append(Piece(actor, Role.SYSTEM, body, body_line, body_column, model))
         else:
