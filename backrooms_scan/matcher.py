@@ -53,7 +53,7 @@ from backrooms_scan.normalize import (
 )
 from backrooms_scan.patterns import Pattern, PatternSet
 
-__all__ = ["ENGINES", "Matcher", "available_engines", "recitation_regions"]
+__all__ = ["ENGINES", "Matcher", "TurnMatch", "available_engines", "recitation_regions"]
 
 ENGINES = ("pyahocorasick", "ahocorasick_rs")
 # Joins the texts of the turns searched in one pass; `fold_joined` keeps it apart.
@@ -139,6 +139,15 @@ class _ByScript:
 
 
 _ENGINE_CLASSES = {"pyahocorasick": _PyAhoCorasick, "ahocorasick_rs": _AhoCorasickRs}
+
+
+@dataclass(frozen=True, slots=True)
+class TurnMatch:
+    """A turn with hits: its folded text (`normalize.fold`) and its hits, sorted."""
+
+    turn: Turn
+    folded: str
+    hits: list[Hit]
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,24 +269,35 @@ class Matcher:
 
     def match(self, turns: Sequence[Turn]) -> list[Hit]:
         """Every hit of every pattern in `turns`, sorted by turn order, start, set, pattern."""
-        hits: list[tuple[int, Hit]] = []
+        return [hit for turn_match in self.match_turns(turns) for hit in turn_match.hits]
+
+    def match_turns(self, turns: Sequence[Turn]) -> list[TurnMatch]:
+        """The turns that have hits, in order, each with its folded text and sorted hits."""
+        hits_by_turn: dict[int, list[Hit]] = {}
+        foldings: dict[int, str] = {}
         for matching_pass in self._passes:
             if matching_pass.automaton is None:
                 continue
             joined = matching_pass.join(turns)
             texts, spans_by_turn = matching_pass.spans_by_turn(turns, joined)
             for turn_index, spans in spans_by_turn.items():
-                turn = turns[turn_index]
-                for hit in self._turn_hits(matching_pass, turn, texts[turn_index], spans):
-                    hits.append((turn_index, hit))
-        hits.sort(
-            key=lambda item: (item[0], item[1].start, item[1].set, item[1].pattern, item[1].end)
-        )
-        return [hit for _, hit in hits]
+                hits = self._turn_hits(matching_pass, turns[turn_index], texts[turn_index], spans)
+                if hits:
+                    hits_by_turn.setdefault(turn_index, []).extend(hits)
+                    if matching_pass.folded:
+                        foldings[turn_index] = texts[turn_index]
+        matches = []
+        for turn_index in sorted(hits_by_turn):
+            turn = turns[turn_index]
+            folded = foldings[turn_index] if turn_index in foldings else fold(turn.text)
+            hits = sorted(hits_by_turn[turn_index],
+                          key=lambda hit: (hit.start, hit.set, hit.pattern, hit.end))
+            matches.append(TurnMatch(turn, folded, hits))
+        return matches
 
     def _turn_hits(
         self, matching_pass: _Pass, turn: Turn, text: str, spans: list[tuple[int, int, int]]
-    ) -> Iterator[Hit]:
+    ) -> list[Hit]:
         """The hits in one turn, from its key occurrences in matched (`text`) coordinates."""
         found: list[tuple[_Target, int, int]] = []
         occurrences: dict[int, list[list[tuple[int, int]]]] = {}
@@ -299,22 +319,14 @@ class Matcher:
                     (_Target(rule.set_name, rule.pattern_id, False, rule_index), start, end)
                 )
         if not found:
-            return
-        to_original = _span_mapper(turn.text, text) if matching_pass.folded else None
-        for target, start, end in found:
-            if to_original is not None:
-                start, end = to_original(start, end)
-            yield Hit(target.set_name, target.pattern_id, turn, start, end)
-
-
-def _span_mapper(original: str, folded: str):
-    folded_again, offsets = fold_with_offsets(original)
-    assert folded_again == folded, "fold and fold_with_offsets disagree"
-
-    def to_original(start: int, end: int) -> tuple[int, int]:
-        return original_span(original, offsets, start, end)
-
-    return to_original
+            return []
+        if not matching_pass.folded:
+            return [Hit(target.set_name, target.pattern_id, turn, start, end)
+                    for target, start, end in found]
+        _, offsets = fold_with_offsets(turn.text, folded=text)
+        return [Hit(target.set_name, target.pattern_id, turn,
+                    *original_span(turn.text, offsets, start, end))
+                for target, start, end in found]
 
 
 def recitation_regions(

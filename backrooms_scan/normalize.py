@@ -181,9 +181,10 @@ def _offset_array(values=()) -> array:
     return array("I", values)
 
 
-def fold_with_offsets(text: str) -> tuple[str, array]:
+def fold_with_offsets(text: str, folded: str | None = None) -> tuple[str, array]:
     """`fold(text)` plus, per folded character, the index of the original character it
-    came from, followed by `len(text)` as a sentinel."""
+    came from, followed by `len(text)` as a sentinel. A caller that has folded `text`
+    already passes the result as `folded`, which saves folding it again."""
     classes = text.encode("ascii", _CLASS_ERRORS).translate(_CLASS_BYTES)
     if _OTHER in classes:
         return _fold_with_offsets_per_char(text)
@@ -195,7 +196,7 @@ def fold_with_offsets(text: str) -> tuple[str, array]:
     # Kept: letters, and the first space-maker of each run of spaces between letters.
     offsets = _offset_array(itertools.compress(range(len(marked)), marked.translate(_EMITS)))
     offsets.append(len(text))
-    return fold(text), offsets
+    return fold(text) if folded is None else folded, offsets
 
 
 def _fold_with_offsets_per_char(text: str) -> tuple[str, array]:

@@ -13,7 +13,7 @@ import itertools
 import multiprocessing
 import os
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -79,7 +79,12 @@ def turn_key(turn: Turn) -> TurnKey:
 
 
 def fold_digest(text: str) -> bytes:
-    return hashlib.blake2b(fold(text).encode("utf-8"), digest_size=16).digest()
+    """What identifies a turn's text for replay detection: a hash of its folding."""
+    return digest_of_folded(fold(text))
+
+
+def digest_of_folded(folded: str) -> bytes:
+    return hashlib.blake2b(folded.encode("utf-8"), digest_size=16).digest()
 
 
 class Scanner:
@@ -148,18 +153,10 @@ class Scanner:
         result.turns.update(turn.role.value for turn in conversation.turns)
         selected = self.options.selection.select(conversation.turns)
         result.selected.update(map(turn_key, selected))
-        hit_turns = group_by_turn(self.matcher.match(selected))
+        hit_turns = [TurnHits(found.turn, digest_of_folded(found.folded), found.hits)
+                     for found in self.matcher.match_turns(selected)]
         result.hit_turns.extend(hit_turns)
         return sum(len(turn_hits.turn.text) for turn_hits in hit_turns)
-
-
-def group_by_turn(hits: Iterable[Hit]) -> list[TurnHits]:
-    grouped: list[TurnHits] = []
-    for hit in hits:
-        if not grouped or grouped[-1].turn is not hit.turn:
-            grouped.append(TurnHits(hit.turn, fold_digest(hit.turn.text), []))
-        grouped[-1].hits.append(hit)
-    return grouped
 
 
 def skip_reason(skip: SkipFile) -> str:

@@ -181,6 +181,15 @@ class TestOccurrences:
         hits = Matcher(sets).match(make_turns("gate"))
         assert [(hit.set, hit.pattern) for hit in hits] == [("a", "g"), ("b", "g")]
 
+    def test_turns_with_hits_come_with_their_folded_text(self):
+        sets = one_set(Pattern("closing", ("bodhi svaha",)), Pattern("raw", ("GATE",), exact=True))
+        turns = make_turns("Bodhi — Svāhā!", "nothing", "GATE, gone")
+        matches = Matcher(sets).match_turns(turns)
+        assert [(m.turn.index, m.folded, [h.pattern for h in m.hits]) for m in matches] == [
+            (0, "bodhi svaha", ["closing"]),
+            (2, "gate gone", ["raw"]),
+        ]
+
     def test_hits_never_cross_turns(self):
         sets = one_set(Pattern("closing", ("bodhi svaha",)))
         assert Matcher(sets).match(make_turns("gate bodhi", "svaha gate")) == []
