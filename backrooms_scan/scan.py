@@ -31,8 +31,11 @@ PIECE_TEXT_LIMIT = 4 * 1024 * 1024
 # Files this large are scanned by the main process, which passes their pieces on
 # as they come instead of receiving them all at once from a worker.
 LARGE_UNIT_BYTES = 64 * 1024 * 1024
-# Units handed to worker processes ahead of the one being reported.
-UNITS_IN_FLIGHT = 16
+# Units go to worker processes in batches of about this much input, or this many
+# units, and this many batches are handed out ahead of the one being reported.
+BATCH_BYTES = 1024 * 1024
+BATCH_UNITS = 64
+BATCHES_IN_FLIGHT = 8
 
 # Selected turns are counted by this key so every breakdown can compute rates.
 TurnKey = tuple[str, str, str, str]  # model, speaker, scenario, month
@@ -186,10 +189,10 @@ def _start_worker(sets: Sequence[PatternSet], options: ScanOptions) -> None:
     _worker = Scanner(sets, options)
 
 
-def _scan_in_worker(job: tuple[str, bool]) -> list[FileResult]:
+def _scan_in_worker(batch: list[tuple[int, str, bool]]) -> list[tuple[int, list[FileResult]]]:
     assert _worker is not None
-    unit, requested = job
-    return _worker.scan_unit(unit, requested=requested)
+    return [(index, _worker.scan_unit(unit, requested=requested))
+            for index, unit, requested in batch]
 
 
 def iter_units(paths: Sequence[str]) -> Iterator[str | walk.PathError | walk.Skipped]:
@@ -217,16 +220,23 @@ def run_scan(
     named = set(paths)
     pool = _pool(jobs, sets, options) if jobs > 1 and len(units) > 1 else None
     try:
-        pending = _dispatch(pool, [u for _, u in units], named)
+        sizes = {index: size for index, unit in units
+                 if (size := worker_size(pool, unit)) is not None}
+        batches = _batches([(i, u, u in named) for i, u in units if i in sizes], sizes)
+        from_workers = _dispatch(pool, batches)
+        done: dict[int, list[FileResult]] = {}
         for index, unit in units:
             if isinstance(unit, walk.PathError):
                 yield index, FileResult(unit.path, error=unit.message)
             elif isinstance(unit, walk.Skipped):
                 yield index, FileResult(unit.path, skipped=unit.reason)
+            elif index in sizes:
+                while index not in done:
+                    done.update(next(from_workers))
+                for result in done.pop(index):
+                    yield index, result
             else:
-                results = next(pending) if in_worker(pool, unit) else scanner.iter_unit(
-                    unit, stdin=stdin, requested=unit in named)
-                for result in results:
+                for result in scanner.iter_unit(unit, stdin=stdin, requested=unit in named):
                     yield index, result
     finally:
         if pool is not None:
@@ -239,26 +249,42 @@ def _pool(jobs: int, sets: Sequence[PatternSet], options: ScanOptions):
     return context.Pool(jobs, initializer=_start_worker, initargs=(list(sets), options))
 
 
-def in_worker(pool, unit) -> bool:
-    """Whether a worker scans this unit: not stdin, not a very large file."""
+def worker_size(pool, unit) -> int | None:
+    """The size of a unit a worker scans; None for the main process's units: stdin, very
+    large files, and all of them when there is no pool."""
     if pool is None or not isinstance(unit, str) or unit == "-":
-        return False
+        return None
     try:
-        return os.path.getsize(unit) <= LARGE_UNIT_BYTES
+        size = os.path.getsize(unit)
     except OSError:
-        return True
+        return 0
+    return size if size <= LARGE_UNIT_BYTES else None
 
 
-def _dispatch(pool, units: list, named: set[str]) -> Iterator[list[FileResult]]:
-    """Worker results in unit order, with a bounded number of units in flight, so results
-    do not pile up while the main process is busy with a large file."""
+def _batches(jobs: list[tuple[int, str, bool]], sizes: dict[int, int]
+             ) -> Iterator[list[tuple[int, str, bool]]]:
+    """Consecutive units grouped so that each task sent to a worker is worth its cost."""
+    batch: list[tuple[int, str, bool]] = []
+    held = 0
+    for job in jobs:
+        batch.append(job)
+        held += sizes[job[0]]
+        if held >= BATCH_BYTES or len(batch) >= BATCH_UNITS:
+            yield batch
+            batch, held = [], 0
+    if batch:
+        yield batch
+
+
+def _dispatch(pool, batches: Iterator[list]) -> Iterator[list[tuple[int, list[FileResult]]]]:
+    """Worker results batch by batch in order, with a bounded number of batches in flight,
+    so results do not pile up while the main process is busy with a large file."""
     if pool is None:
         return
-    jobs = iter([(u, u in named) for u in units if in_worker(pool, u)])
-    in_flight = deque(pool.apply_async(_scan_in_worker, (job,))
-                      for job in itertools.islice(jobs, UNITS_IN_FLIGHT))
+    in_flight = deque(pool.apply_async(_scan_in_worker, (batch,))
+                      for batch in itertools.islice(batches, BATCHES_IN_FLIGHT))
     while in_flight:
         results = in_flight.popleft().get()
-        for job in itertools.islice(jobs, 1):
-            in_flight.append(pool.apply_async(_scan_in_worker, (job,)))
+        for batch in itertools.islice(batches, 1):
+            in_flight.append(pool.apply_async(_scan_in_worker, (batch,)))
         yield results

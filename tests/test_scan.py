@@ -69,7 +69,7 @@ def test_very_large_files_are_scanned_by_the_main_process(tmp_path, monkeypatch)
     small.write_text(LINE % 1, encoding="utf-8")
     monkeypatch.setattr(scan_module, "LARGE_UNIT_BYTES", 1000)
     pool = object()
-    assert scan_module.in_worker(pool, str(small))
-    assert not scan_module.in_worker(pool, str(large))
-    assert not scan_module.in_worker(pool, "-")
-    assert not scan_module.in_worker(None, str(small))
+    assert scan_module.worker_size(pool, str(small)) == small.stat().st_size
+    assert scan_module.worker_size(pool, str(large)) is None
+    assert scan_module.worker_size(pool, "-") is None
+    assert scan_module.worker_size(None, str(small)) is None
