@@ -91,12 +91,65 @@ _ASCII_FOLD_BYTES = bytes(
 _SPACE_RUN = re.compile(b"  +")
 
 
-def fold(text: str) -> str:
-    """Fold `text` for matching (see the module docstring); fast on mostly-ASCII text."""
+# Common non-ASCII characters of prose, box drawing and transliterated Sanskrit,
+# in order of preference for the 128 one-byte codes above ASCII. Those that fold
+# to one ASCII letter or digit, or to spaces only, get a code.
+_COMMON_CHARACTERS = (
+    "’‘“”—–…•·\u00a0\u2009\u200b‐‑‒―′″‹›«»‚„"
+    "àáâãäåèéêëìíîïòóôõöùúûüýÿñç"
+    "āēīōūśṣṃṇṭḍḥṛṅ"
+    "→←↑↓↔⇒∞≈≠≤≥±×÷°§¶©®¡¿✓✔✗★☆♥◯○●■□▪▲▼◆◇─━│┃┌┐└┘├┤┬┴┼═║╔╗╚╝█▀▄░▒▓"
+    "ÀÁÂÃÄÅÈÉÊËÌÍÎÏÒÓÔÕÖÙÚÛÜÝÑÇĀĪŪŚṢṂṆ"
+)
+_COMMON_FOLDS = [
+    (char, folded if folded.strip(" ") else " ")
+    for char in _COMMON_CHARACTERS
+    if (folded := fold_char(char)) and (len(folded) == 1 and folded.isascii() or not folded.strip(" "))
+][:128]
+# A one-byte code per ASCII character (itself) and per common character; and the
+# folding of each code, as for `_ASCII_FOLD_BYTES`.
+_COMMON_CODES = codecs.charmap_build(
+    ("".join(map(chr, range(128))) + "".join(char for char, _ in _COMMON_FOLDS)).ljust(256, "\ufffe")
+)
+_COMMON_CODE_FOLDS = (
+    _ASCII_FOLD_BYTES[:128] + "".join(folded for _, folded in _COMMON_FOLDS).encode("ascii")
+).ljust(256, b" ")
+
+
+def _fold_to_ascii(error: UnicodeEncodeError) -> tuple[str, int]:
+    """Codec error handler: a run of uncommon characters folded, when that is ASCII."""
+    folded = error.object[error.start : error.end].translate(_FOLD_TABLE)
+    if not folded.isascii():
+        raise error
+    return folded, error.end
+
+
+_FOLD_TO_ASCII_ERRORS = "backrooms_scan.fold_to_ascii"
+codecs.register_error(_FOLD_TO_ASCII_ERRORS, _fold_to_ascii)
+
+
+def _fold_bytes(text: str, ascii_folds: bytes = _ASCII_FOLD_BYTES) -> bytes:
+    """Every character of `text` folded, as UTF-8, before runs of spaces are collapsed.
+
+    `ascii_folds` says how ASCII characters fold (the codes of common characters
+    fold as `_COMMON_CODE_FOLDS` says).
+    """
+    if not text.isascii():
+        try:
+            # Text made of ASCII and common characters folds in C; other characters
+            # that fold to ASCII go through the error handler.
+            codes = codecs.charmap_encode(text, _FOLD_TO_ASCII_ERRORS, _COMMON_CODES)[0]
+            return codes.translate(ascii_folds[:128] + _COMMON_CODE_FOLDS[128:])
+        except UnicodeEncodeError:
+            pass
     # Encoding to ASCII finds the non-ASCII runs at C speed and hands each to
     # the error handler, which folds it; one byte table then folds the ASCII.
-    data = text.encode("ascii", _FOLD_ERRORS).translate(_ASCII_FOLD_BYTES)
-    return _SPACE_RUN.sub(b" ", data).strip(b" ").decode("utf-8")
+    return text.encode("ascii", _FOLD_ERRORS).translate(ascii_folds)
+
+
+def fold(text: str) -> str:
+    """Fold `text` for matching (see the module docstring); fast on mostly-ASCII text."""
+    return _SPACE_RUN.sub(b" ", _fold_bytes(text)).strip(b" ").decode("utf-8")
 
 
 # The same, except that NUL, the separator of `fold_joined`, is kept.
@@ -115,7 +168,7 @@ def fold_joined(texts: Sequence[str]) -> str:
     joined = "\x00".join(texts)
     if joined.count("\x00") >= len(texts):
         joined = "\x00".join(text.replace("\x00", " ") for text in texts)
-    data = joined.encode("ascii", _FOLD_ERRORS).translate(_ASCII_FOLD_KEEPING_NUL)
+    data = _fold_bytes(joined, _ASCII_FOLD_KEEPING_NUL)
     return _SPACE_RUN.sub(b" ", data).decode("utf-8")
 
 

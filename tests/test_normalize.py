@@ -60,6 +60,7 @@ def reference_fold(text: str) -> str:
 TEXT_PIECES = (
     list("abzAZ09 ,.-'!?\n\t_")
     + list("āéÅßﬁ½⑴İǅ—’…“")
+    + list("ñÑṃ─\u00a0\u200b\ufffe")
     + ["a\u0301", "\u0301", "\u0e01\u0e48", "\u0915\u094d"]
     + list("中文揭諦아제가ぎゃｶﾞＡＢａ１\u3000𝔊😀")
 )
