@@ -21,6 +21,7 @@ number, or jumps past the next unused number, is read as turn text, not a header
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -118,15 +119,16 @@ def models_and_template_from_name(
 
 
 def _find_headers(text: str) -> list[Header]:
-    hash_style = [*HASH_HEADER.finditer(text), *CLI_HEADER.finditer(text)]
+    hash_style = [*_at_line_starts(HASH_HEADER, text), *_at_line_starts(CLI_HEADER, text)]
     rounds = [
-        Header(m.start(), _next_line(text, m.end()), None, None)
-        for m in ROUND_MARKER.finditer(text)
+        Header(start, _next_line(text, m.end()), None, None)
+        for start, m in _at_line_starts(ROUND_MARKER, text)
     ]
     if hash_style:
-        candidates = [_header_on_next_line(text, m) for m in hash_style]
+        candidates = [_header_on_next_line(text, start, m) for start, m in hash_style]
     else:
-        candidates = [_header_on_same_line(m) for m in COLON_HEADER.finditer(text)]
+        candidates = [_header_on_same_line(start, m)
+                      for start, m in _at_line_starts(COLON_HEADER, text)]
     round_starts = {r.line_start for r in rounds}
     speakers = _consistent_speakers(
         (c for c in candidates if c.line_start not in round_starts),
@@ -135,15 +137,30 @@ def _find_headers(text: str) -> list[Header]:
     return sorted([*speakers, *rounds], key=lambda h: h.line_start)
 
 
-def _header_on_next_line(text: str, match: re.Match[str]) -> Header:
+def _at_line_starts(pattern: re.Pattern[str], text: str) -> Iterator[tuple[int, re.Match[str]]]:
+    """(line start, match) of each match of `pattern`, which starts with `^`, in order."""
+    first = pattern.match(text)
+    if first:
+        yield 0, first
+    for found in _after_newline(pattern).finditer(text):
+        yield found.start() + 1, found
+
+
+@functools.cache
+def _after_newline(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """`pattern` with its `^` made a newline: a literal start lets the engine skip ahead."""
+    return re.compile("\n" + pattern.pattern.removeprefix("^"), pattern.flags)
+
+
+def _header_on_next_line(text: str, start: int, match: re.Match[str]) -> Header:
     number = match.groupdict().get("number")
     speaker = match["name"] if number is None else f"{match['name']} {number}"
-    return Header(match.start(), _next_line(text, match.end()), speaker, _int_or_none(number))
+    return Header(start, _next_line(text, match.end()), speaker, _int_or_none(number))
 
 
-def _header_on_same_line(match: re.Match[str]) -> Header:
+def _header_on_same_line(start: int, match: re.Match[str]) -> Header:
     number = match["number"]
-    return Header(match.start(), match.end(), f"{match['name']} {number}", int(number))
+    return Header(start, match.end(), f"{match['name']} {number}", int(number))
 
 
 def _consistent_speakers(candidates: Iterable[Header], may_skip_numbers: bool) -> list[Header]:
