@@ -50,7 +50,7 @@ from itertools import pairwise
 
 from backrooms_scan.decode import Document
 from backrooms_scan.formats import Format
-from backrooms_scan.formats.positions import LineLocator
+from backrooms_scan.formats.positions import LineLocator, first_at_line_start
 from backrooms_scan.model import Conversation, Role, SkipFile, Turn
 
 TEXT_FORMAT = "backrooms"
@@ -80,9 +80,8 @@ MARKUP_NAMES = frozenset(
      "end of file", "eof", "ctrl-c", "^c"}
 )
 
-SNIFF_DECLARED = re.compile(
-    r"^(?:actors|models)[ \t]*:|^<[^<>\n]+#(?:SYSTEM|CONTEXT)>[ \t]*$", re.MULTILINE
-)
+SNIFF_HEADER = re.compile(r"^(?:actors|models)[ \t]*:", re.MULTILINE)
+SNIFF_PROMPT_TAG = re.compile(r"^<[^<>\n]+#(?:SYSTEM|CONTEXT)>[ \t]*$", re.MULTILINE)
 FORK_HEADER = re.compile(r"^###[ \t]+\S.*?[ \t]\d+[ \t]+###[ \t]*$", re.MULTILINE)
 HTML_START = re.compile(r"\s*<(?:!doctype|html|head|body)\b", re.IGNORECASE)
 DREAM_PRE = re.compile(r"""<pre\b[^>]*\bclass\s*=\s*["']?[^"'>]*\bdream""", re.IGNORECASE)
@@ -101,9 +100,9 @@ def sniff_text(name: str, head: str) -> float:
         return 0.0
     if HTML_START.match(head) or DREAM_PRE.search(head):
         return 0.0
-    if SNIFF_DECLARED.search(head):
+    if first_at_line_start(SNIFF_HEADER, head) or first_at_line_start(SNIFF_PROMPT_TAG, head):
         return 0.9
-    if FORK_HEADER.search(head):
+    if first_at_line_start(FORK_HEADER, head):
         return 0.0
     if FILE_NAME.search(name):
         return 0.9

@@ -21,14 +21,18 @@ number, or jumps past the next unused number, is read as turn text, not a header
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
 from backrooms_scan.decode import Document
-from backrooms_scan.formats.positions import LineLocator, trimmed_slice
+from backrooms_scan.formats.positions import (
+    LineLocator,
+    at_line_starts,
+    first_at_line_start,
+    trimmed_slice,
+)
 from backrooms_scan.model import Conversation, Role, SkipFile, Turn
 
 NAME = "forklog"
@@ -44,7 +48,6 @@ COLON_HEADER = re.compile(
     r"^(?P<name>[^\W\d_][\w.\-]*(?: [^\W\d_][\w.\-]*)?) (?P<number>\d{1,2}):(?: |$)", re.MULTILINE
 )
 FILE_NAME = re.compile(r"^(?P<stem>.+)_(?P<date>\d{8})_(?P<time>\d{6})(?:\.[A-Za-z]+)?$")
-NOT_A_FORKLOG_HEAD = re.compile(r"^actors:|#SYSTEM>|#CONTEXT>", re.MULTILINE)
 
 HASH_HEADER_SCORE = 0.9
 COLON_HEADER_SCORE = 0.6
@@ -63,13 +66,19 @@ class Header:
 def sniff(name: str, head_text: str) -> float:
     """0.9 for `### X N ###` headers or round markers, 0.6 for recurring `Name N:` lines."""
     head = head_text.lstrip("\ufeff \t\r\n")
-    if head[:1] in ("{", "[", "<") or NOT_A_FORKLOG_HEAD.search(head):
+    if head[:1] in ("{", "[", "<") or _is_format_a(head):
         return 0.0
-    if HASH_HEADER.search(head) or CLI_HEADER.search(head) or ROUND_MARKER.search(head):
+    if any(first_at_line_start(marker, head) for marker in (HASH_HEADER, CLI_HEADER, ROUND_MARKER)):
         return HASH_HEADER_SCORE
     if len(COLON_HEADER.findall(head)) >= 2:
         return COLON_HEADER_SCORE
     return 0.0
+
+
+def _is_format_a(head: str) -> bool:
+    """An `actors:` line or a `#SYSTEM>`/`#CONTEXT>` tag."""
+    return (head.startswith("actors:") or "\nactors:" in head
+            or "#SYSTEM>" in head or "#CONTEXT>" in head)
 
 
 def load(doc: Document) -> Iterator[Conversation]:
@@ -119,37 +128,22 @@ def models_and_template_from_name(
 
 
 def _find_headers(text: str) -> list[Header]:
-    hash_style = [*_at_line_starts(HASH_HEADER, text), *_at_line_starts(CLI_HEADER, text)]
+    hash_style = [*at_line_starts(HASH_HEADER, text), *at_line_starts(CLI_HEADER, text)]
     rounds = [
         Header(start, _next_line(text, m.end()), None, None)
-        for start, m in _at_line_starts(ROUND_MARKER, text)
+        for start, m in at_line_starts(ROUND_MARKER, text)
     ]
     if hash_style:
         candidates = [_header_on_next_line(text, start, m) for start, m in hash_style]
     else:
         candidates = [_header_on_same_line(start, m)
-                      for start, m in _at_line_starts(COLON_HEADER, text)]
+                      for start, m in at_line_starts(COLON_HEADER, text)]
     round_starts = {r.line_start for r in rounds}
     speakers = _consistent_speakers(
         (c for c in candidates if c.line_start not in round_starts),
         may_skip_numbers=bool(hash_style),
     )
     return sorted([*speakers, *rounds], key=lambda h: h.line_start)
-
-
-def _at_line_starts(pattern: re.Pattern[str], text: str) -> Iterator[tuple[int, re.Match[str]]]:
-    """(line start, match) of each match of `pattern`, which starts with `^`, in order."""
-    first = pattern.match(text)
-    if first:
-        yield 0, first
-    for found in _after_newline(pattern).finditer(text):
-        yield found.start() + 1, found
-
-
-@functools.cache
-def _after_newline(pattern: re.Pattern[str]) -> re.Pattern[str]:
-    """`pattern` with its `^` made a newline: a literal start lets the engine skip ahead."""
-    return re.compile("\n" + pattern.pattern.removeprefix("^"), pattern.flags)
 
 
 def _header_on_next_line(text: str, start: int, match: re.Match[str]) -> Header:

@@ -1,6 +1,11 @@
-"""Offsets in a text file -> 1-based line and column, and turn bodies cut out of it."""
+"""Offsets in a text file -> 1-based line and column, turn bodies cut out of it, and
+fast searches for lines that start a certain way."""
 
 from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
 
 
 class LineLocator:
@@ -28,3 +33,27 @@ def trimmed_slice(text: str, start: int, end: int) -> tuple[str, int]:
     newline = text.rfind("\n", start, end - len(content))
     begin = start if newline == -1 else newline + 1
     return text[begin:end].rstrip(), begin
+
+
+def at_line_starts(pattern: re.Pattern[str], text: str) -> Iterator[tuple[int, re.Match[str]]]:
+    """(line start, match) of each match of `pattern`, in order; much faster than
+    `pattern.finditer` on long texts. `pattern` is MULTILINE and starts with a `^`
+    that applies to the whole of it (no top-level alternation)."""
+    first = pattern.match(text)
+    if first:
+        yield 0, first
+    for found in _after_newline(pattern).finditer(text):
+        yield found.start() + 1, found
+
+
+def first_at_line_start(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """`pattern.search(text)` for a pattern that `at_line_starts` can take."""
+    return next((found for _, found in at_line_starts(pattern, text)), None)
+
+
+@functools.cache
+def _after_newline(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """`pattern` with its `^` made a newline: a literal start lets the engine skip ahead."""
+    if not pattern.pattern.startswith("^"):
+        raise ValueError(f"not a pattern anchored at a line start: {pattern.pattern!r}")
+    return re.compile("\n" + pattern.pattern[1:], pattern.flags)
