@@ -176,7 +176,7 @@ class _Pass:
         self.folded = folded
         self._targets_by_key: dict[str, list[_Target]] = {}
         self.targets: list[list[_Target]] = []  # by key index, once built
-        self.automaton: _PyAhoCorasick | _AhoCorasickRs | None = None
+        self.automaton: _ByScript | None = None
 
     def add(self, key: str, target: _Target) -> None:
         targets = self._targets_by_key.setdefault(key, [])
