@@ -153,7 +153,7 @@ def load_html(doc: Document) -> Iterator[Conversation]:
 # ---------------------------------------------------------------- the transcript
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Piece:
     """A turn before it knows its conversation: what a parse of the text yields."""
 
