@@ -149,6 +149,18 @@ _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 _MAX_ODD_SHARE = 0.10
 
 
+def _is_blank(data: bytes, encoding: str) -> bool:
+    """Whether `data` decodes to whitespace only; UTF-8 that starts with a printable
+    ASCII character after ASCII whitespace is not, and is not decoded to find out."""
+    if encoding == "utf-8":
+        content = data.lstrip()
+        if not content:
+            return True
+        if 0x20 < content[0] < 0x7F:
+            return False
+    return not data.decode(encoding, errors="replace").strip()
+
+
 def classify_head(head: bytes) -> str | None:
     """A skip reason ("empty file", "binary file") for content starting with `head`, or None.
 
@@ -167,7 +179,7 @@ def classify_head(head: bytes) -> str | None:
     ):
         return "binary file"
     encoding, bom = sniff_encoding(head)
-    if len(head) < HEAD_SIZE and not head[bom:].decode(encoding, errors="replace").strip():
+    if len(head) < HEAD_SIZE and _is_blank(head[bom:], encoding):
         return "empty file"
     if encoding != "utf-8" or b"\x00" not in head:
         return None

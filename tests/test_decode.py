@@ -82,6 +82,14 @@ def test_nothing_but_whitespace_is_an_empty_file(head):
     assert classify_head(head) == "empty file"
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([" ", "\n", "\x1c", "\x85", "\u00a0", "\u3000", "a", "~",
+                                 "\x7f", "é", "\ufeff"]), max_size=8).map("".join))
+def test_a_file_is_empty_exactly_when_its_text_is_whitespace(text):
+    expected = "empty file" if not text.removeprefix("\ufeff").strip() else None
+    assert classify_head(text.encode("utf-8")) == expected
+
+
 def test_whitespace_filling_the_whole_head_is_not_called_empty():
     assert classify_head(b" " * HEAD_SIZE) is None  # the rest of the file may hold text
 
