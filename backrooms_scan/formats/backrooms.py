@@ -47,6 +47,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from html.parser import HTMLParser
 from itertools import pairwise
+from typing import NamedTuple
 
 from backrooms_scan.decode import Document
 from backrooms_scan.formats import Format
@@ -177,8 +178,9 @@ class Transcript:
     models: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class _Tag:
+class Tag(NamedTuple):
+    """A line that is exactly `<name>`: where it starts and ends, and the name."""
+
     start: int
     end: int
     name: str
@@ -192,18 +194,19 @@ class _Header:
     unread_line: int | None
 
 
-def tag_lines(text: str) -> Iterator[tuple[int, int, str]]:
-    """(start, end, name) of every line that is exactly `<name>`, in order."""
+def tag_lines(text: str) -> list[Tag]:
+    """Every line that is exactly `<name>`, in order."""
+    tags = [Tag(found.start() + 1, found.end(), found.group(1).strip())
+            for found in _TAG_AFTER_NEWLINE.finditer(text)]
     first = TAG_LINE.match(text)
     if first:
-        yield first.start(), first.end(), first.group(1).strip()
-    for found in _TAG_AFTER_NEWLINE.finditer(text):
-        yield found.start() + 1, found.end(), found.group(1).strip()
+        tags.insert(0, Tag(first.start(), first.end(), first.group(1).strip()))
+    return tags
 
 
 def parse_transcript(text: str, note: Note) -> Transcript:
     """Split a format-A text into system, context and spoken pieces (see the module rules)."""
-    tags = [_Tag(start, end, name) for start, end, name in tag_lines(text)]
+    tags = tag_lines(text)
     header = _read_header(text[: tags[0].start if tags else len(text)])
     prompts = {name: PROMPT_TAG.fullmatch(name) for name in dict.fromkeys(tag.name for tag in tags)}
     turn_names = [tag.name for tag in tags if prompts[tag.name] is None]
