@@ -124,6 +124,28 @@ def test_jobs_do_not_change_the_result(dump):
     assert one == two
 
 
+def test_jobs_keep_output_order_with_many_batches_and_large_files(dump, monkeypatch):
+    from backrooms_scan import scan as scan_module
+
+    path, _, patterns = dump
+    args = ["scan", str(path), "-p", str(patterns), "--format", "jsonl"]
+    one = run(*args, "--jobs", "1").stdout
+    monkeypatch.setattr(scan_module, "BATCH_UNITS", 2)
+    monkeypatch.setattr(scan_module, "BATCHES_IN_FLIGHT", 3)
+    monkeypatch.setattr(scan_module, "LARGE_UNIT_BYTES", 40_000)  # some files stay in the main process
+    two = run(*args, "--jobs", "2").stdout
+    events = [json.loads(line) for line in two.splitlines()]
+    assert sum(e["type"] == "match" for e in events) > 0
+    assert without_elapsed(two) == without_elapsed(one)
+
+
+def without_elapsed(jsonl: str) -> list[dict]:
+    events = [json.loads(line) for line in jsonl.splitlines()]
+    for event in events:
+        event["data"].pop("elapsed_seconds", None)
+    return events
+
+
 def test_merged_shards_equal_one_full_run(dump, tmp_path):
     path, _, patterns = dump
     by = ["--by", "model", "--by", "file", "--by", "conversation"]
