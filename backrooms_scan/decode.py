@@ -89,7 +89,8 @@ class Document:
             if problem is not None:
                 self.notices.add(*problem)
             text = strip_terminal_escapes(normalize_newlines(text))
-            text = self._replace_nuls(text)
+            if self.encoding != "utf-8" or b"\x00" in data:  # bytes are faster to look through
+                text = self._replace_nuls(text)
             if self.fix_text and may_hold_mojibake(data, self.encoding):
                 text = self._repair(text)
             self._text = text
