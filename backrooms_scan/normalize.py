@@ -114,6 +114,9 @@ _COMMON_CODES = codecs.charmap_build(
 _COMMON_CODE_FOLDS = (
     _ASCII_FOLD_BYTES[:128] + "".join(folded for _, folded in _COMMON_FOLDS).encode("ascii")
 ).ljust(256, b" ")
+# The same tables, except that NUL, the separator of `fold_joined`, is kept.
+_ASCII_FOLD_KEEPING_NUL = b"\x00" + _ASCII_FOLD_BYTES[1:]
+_COMMON_CODE_FOLDS_KEEPING_NUL = b"\x00" + _COMMON_CODE_FOLDS[1:]
 
 
 def _fold_to_ascii(error: UnicodeEncodeError) -> tuple[str, int]:
@@ -128,32 +131,27 @@ _FOLD_TO_ASCII_ERRORS = "backrooms_scan.fold_to_ascii"
 codecs.register_error(_FOLD_TO_ASCII_ERRORS, _fold_to_ascii)
 
 
-def _fold_bytes(text: str, ascii_folds: bytes = _ASCII_FOLD_BYTES) -> bytes:
-    """Every character of `text` folded, as UTF-8, before runs of spaces are collapsed.
-
-    `ascii_folds` says how ASCII characters fold (the codes of common characters
-    fold as `_COMMON_CODE_FOLDS` says).
-    """
+def _fold_bytes(text: str, keep_nul: bool = False) -> bytes:
+    """Every character of `text` folded, as UTF-8, before runs of spaces are collapsed;
+    NUL stays NUL when `keep_nul` is set."""
     if not text.isascii():
         try:
             # Text made of ASCII and common characters folds in C; other characters
             # that fold to ASCII go through the error handler.
             codes = codecs.charmap_encode(text, _FOLD_TO_ASCII_ERRORS, _COMMON_CODES)[0]
-            return codes.translate(ascii_folds[:128] + _COMMON_CODE_FOLDS[128:])
+            return codes.translate(_COMMON_CODE_FOLDS_KEEPING_NUL if keep_nul
+                                   else _COMMON_CODE_FOLDS)
         except UnicodeEncodeError:
             pass
     # Encoding to ASCII finds the non-ASCII runs at C speed and hands each to
     # the error handler, which folds it; one byte table then folds the ASCII.
-    return text.encode("ascii", _FOLD_ERRORS).translate(ascii_folds)
+    return text.encode("ascii", _FOLD_ERRORS).translate(
+        _ASCII_FOLD_KEEPING_NUL if keep_nul else _ASCII_FOLD_BYTES)
 
 
 def fold(text: str) -> str:
     """Fold `text` for matching (see the module docstring); fast on mostly-ASCII text."""
     return _SPACE_RUN.sub(b" ", _fold_bytes(text)).strip(b" ").decode("utf-8")
-
-
-# The same, except that NUL, the separator of `fold_joined`, is kept.
-_ASCII_FOLD_KEEPING_NUL = b"\x00" + _ASCII_FOLD_BYTES[1:]
 
 
 def fold_joined(texts: Sequence[str]) -> str:
@@ -168,7 +166,7 @@ def fold_joined(texts: Sequence[str]) -> str:
     joined = "\x00".join(texts)
     if joined.count("\x00") >= len(texts):
         joined = "\x00".join(text.replace("\x00", " ") for text in texts)
-    data = _fold_bytes(joined, _ASCII_FOLD_KEEPING_NUL)
+    data = _fold_bytes(joined, keep_nul=True)
     return _SPACE_RUN.sub(b" ", data).decode("utf-8")
 
 
