@@ -17,7 +17,7 @@ class Role(str, Enum):
         return self.value
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Turn:
     """One message of a conversation, with where it came from.
 
