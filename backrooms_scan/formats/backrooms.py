@@ -51,15 +51,13 @@ from typing import NamedTuple
 
 from backrooms_scan.decode import Document
 from backrooms_scan.formats import Format
-from backrooms_scan.formats.positions import LineLocator, first_at_line_start
+from backrooms_scan.formats.positions import LineLocator, at_line_starts, first_at_line_start
 from backrooms_scan.model import Conversation, Role, SkipFile, Turn
 
 TEXT_FORMAT = "backrooms"
 HTML_FORMAT = "backrooms-html"
 
 TAG_LINE = re.compile(r"^<([^<>\n]+)>[ \t]*$", re.MULTILINE)
-# The same lines found after a newline: a literal prefix lets the regex engine skip ahead fast.
-_TAG_AFTER_NEWLINE = re.compile(r"\n<([^<>\n]+)>[ \t]*(?=\n|\Z)")
 HEADER_LINE = re.compile(r"(actors|models|temp)[ \t]*:(.*)", re.IGNORECASE)
 PROMPT_TAG = re.compile(r"(.+)#(SYSTEM|CONTEXT)")
 POSITIONAL_TAG = re.compile(r"Claude (\d+)")
@@ -196,12 +194,8 @@ class _Header:
 
 def tag_lines(text: str) -> list[Tag]:
     """Every line that is exactly `<name>`, in order."""
-    tags = [Tag(found.start() + 1, found.end(), found.group(1).strip())
-            for found in _TAG_AFTER_NEWLINE.finditer(text)]
-    first = TAG_LINE.match(text)
-    if first:
-        tags.insert(0, Tag(first.start(), first.end(), first.group(1).strip()))
-    return tags
+    return [Tag(start, found.end(), found.group(1).strip())
+            for start, found in at_line_starts(TAG_LINE, text)]
 
 
 def parse_transcript(text: str, note: Note) -> Transcript:
