@@ -27,8 +27,11 @@ Hits come sorted by turn (in the order given), start, set, pattern, end.
 One automaton pass covers all the turns of a call: their texts are joined
 with NUL and folded in one go (`normalize.fold_joined` keeps the NULs apart),
 the automaton runs once over the joined text, and offsets are mapped back to
-turns by bisection. Text that is all ASCII is searched by an automaton of the
-ASCII keys alone, the only ones it can hold.
+turns by bisection. In folded mode a cheaper pass comes first: the turns'
+foldings with their spaces dropped (`normalize.squeeze_joined`) are searched
+for the keys with their spaces dropped, and only the turns where one occurs
+are folded and searched as above. Text that is all ASCII is searched by an
+automaton of the ASCII keys alone, the only ones it can hold.
 
 A Matcher pickles as its pattern sets and options and rebuilds its automaton
 on unpickling, so it can be sent to worker processes.
@@ -50,6 +53,7 @@ from backrooms_scan.normalize import (
     is_whole_word,
     original_span,
     split_joined,
+    squeeze_joined,
 )
 from backrooms_scan.patterns import Pattern, PatternSet
 
@@ -177,6 +181,7 @@ class _Pass:
         self._targets_by_key: dict[str, list[_Target]] = {}
         self.targets: list[list[_Target]] = []  # by key index, once built
         self.automaton: _ByScript | None = None
+        self.screen: _ByScript | None = None  # the keys squeezed, for folded passes
 
     def add(self, key: str, target: _Target) -> None:
         targets = self._targets_by_key.setdefault(key, [])
@@ -188,6 +193,23 @@ class _Pass:
         self.targets = [self._targets_by_key[key] for key in keys]
         if keys:
             self.automaton = _ByScript(_ENGINE_CLASSES[engine], keys)
+        if keys and self.folded:
+            squeezed = sorted({key.replace(" ", "") for key in keys})
+            self.screen = _ByScript(_ENGINE_CLASSES[engine], squeezed)
+
+    def candidates(self, turns: Sequence[Turn]) -> Sequence[int]:
+        """The indices of the turns that may hold a key: for a folded pass, those whose
+        squeezed folding holds a squeezed key."""
+        if self.screen is None:
+            return range(len(turns))
+        squeezed = squeeze_joined([turn.text for turn in turns])
+        starts = {start for _, start, _ in self.screen.find(squeezed)}
+        if not starts:
+            return []
+        separators = list(itertools.accumulate(
+            (len(text) for text in squeezed.split(SEPARATOR)[:-1]),
+            lambda position, length: position + length + 1, initial=-1))[1:]
+        return sorted({bisect_right(separators, start) for start in starts})
 
     def join(self, turns: Sequence[Turn]) -> str:
         """The matched texts of `turns`, joined by the separator."""
@@ -278,14 +300,20 @@ class Matcher:
         for matching_pass in self._passes:
             if matching_pass.automaton is None:
                 continue
-            joined = matching_pass.join(turns)
-            texts, spans_by_turn = matching_pass.spans_by_turn(turns, joined)
-            for turn_index, spans in spans_by_turn.items():
-                hits = self._turn_hits(matching_pass, turns[turn_index], texts[turn_index], spans)
+            indices = matching_pass.candidates(turns)
+            if not indices:
+                continue
+            searched = turns if len(indices) == len(turns) else [turns[i] for i in indices]
+            joined = matching_pass.join(searched)
+            texts, spans_by_turn = matching_pass.spans_by_turn(searched, joined)
+            for searched_index, spans in spans_by_turn.items():
+                turn_index = indices[searched_index]
+                hits = self._turn_hits(
+                    matching_pass, turns[turn_index], texts[searched_index], spans)
                 if hits:
                     hits_by_turn.setdefault(turn_index, []).extend(hits)
                     if matching_pass.folded:
-                        foldings[turn_index] = texts[turn_index]
+                        foldings[turn_index] = texts[searched_index]
         matches = []
         for turn_index in sorted(hits_by_turn):
             turn = turns[turn_index]

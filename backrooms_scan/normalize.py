@@ -41,6 +41,7 @@ __all__ = [
     "is_word_char",
     "original_span",
     "split_joined",
+    "squeeze_joined",
 ]
 
 
@@ -131,22 +132,38 @@ _FOLD_TO_ASCII_ERRORS = "backrooms_scan.fold_to_ascii"
 codecs.register_error(_FOLD_TO_ASCII_ERRORS, _fold_to_ascii)
 
 
-def _fold_bytes(text: str, keep_nul: bool = False) -> bytes:
+# What each byte table folds to a space; `_fold_bytes` drops these to squeeze text.
+def _space_makers(table: bytes) -> bytes:
+    return bytes(code for code in range(256) if table[code] == 0x20)
+
+
+_SPACE_MAKERS = {
+    table: _space_makers(table)
+    for table in (_ASCII_FOLD_BYTES, _ASCII_FOLD_KEEPING_NUL,
+                  _COMMON_CODE_FOLDS, _COMMON_CODE_FOLDS_KEEPING_NUL)
+}
+
+
+def _fold_bytes(text: str, keep_nul: bool = False, squeeze: bool = False) -> bytes:
     """Every character of `text` folded, as UTF-8, before runs of spaces are collapsed;
-    NUL stays NUL when `keep_nul` is set."""
+    NUL stays NUL when `keep_nul` is set, and spaces are dropped when `squeeze` is."""
     if not text.isascii():
         try:
             # Text made of ASCII and common characters folds in C; other characters
             # that fold to ASCII go through the error handler.
             codes = codecs.charmap_encode(text, _FOLD_TO_ASCII_ERRORS, _COMMON_CODES)[0]
-            return codes.translate(_COMMON_CODE_FOLDS_KEEPING_NUL if keep_nul
-                                   else _COMMON_CODE_FOLDS)
+            return _translate(codes, _COMMON_CODE_FOLDS_KEEPING_NUL if keep_nul
+                              else _COMMON_CODE_FOLDS, squeeze)
         except UnicodeEncodeError:
             pass
     # Encoding to ASCII finds the non-ASCII runs at C speed and hands each to
     # the error handler, which folds it; one byte table then folds the ASCII.
-    return text.encode("ascii", _FOLD_ERRORS).translate(
-        _ASCII_FOLD_KEEPING_NUL if keep_nul else _ASCII_FOLD_BYTES)
+    return _translate(text.encode("ascii", _FOLD_ERRORS),
+                      _ASCII_FOLD_KEEPING_NUL if keep_nul else _ASCII_FOLD_BYTES, squeeze)
+
+
+def _translate(data: bytes, table: bytes, squeeze: bool) -> bytes:
+    return data.translate(table, _SPACE_MAKERS[table]) if squeeze else data.translate(table)
 
 
 def fold(text: str) -> str:
@@ -163,11 +180,27 @@ def fold_joined(texts: Sequence[str]) -> str:
     inside a text folds to a space, as in `fold`, so the NULs of the result
     are exactly the separators.
     """
+    data = _fold_bytes(_joined_with_nul(texts), keep_nul=True)
+    return _SPACE_RUN.sub(b" ", data).decode("utf-8")
+
+
+def squeeze_joined(texts: Sequence[str]) -> str:
+    """The foldings of `texts` without their spaces, joined by NUL: exactly
+    ``"\x00".join(fold(text).replace(" ", "") for text in texts)``.
+
+    Squeezing needs no pass to collapse runs of spaces, so it is cheaper than
+    `fold_joined`; a phrase whose folding occurs in a text's folding occurs,
+    squeezed, in the text's squeezing, so it screens out texts that hold none.
+    """
+    return _fold_bytes(_joined_with_nul(texts), keep_nul=True, squeeze=True).decode("utf-8")
+
+
+def _joined_with_nul(texts: Sequence[str]) -> str:
+    """`texts` joined by NUL, any NUL inside them made a space (which folds the same)."""
     joined = "\x00".join(texts)
     if joined.count("\x00") >= len(texts):
         joined = "\x00".join(text.replace("\x00", " ") for text in texts)
-    data = _fold_bytes(joined, keep_nul=True)
-    return _SPACE_RUN.sub(b" ", data).decode("utf-8")
+    return joined
 
 
 def split_joined(joined: str) -> tuple[list[str], list[int]]:

@@ -3,8 +3,9 @@
     python benchmarks/stages.py DUMP [--engine NAME]
 
 Stages are cumulative: `read` walks and reads every file; `load` adds decoding,
-format sniffing and splitting into turns; `fold` adds folding the spoken turns of each conversation;
-`match` is the full scan (fold + automaton + hit mapping), as `scan --jobs 1`
+format sniffing and splitting into turns; `squeeze` adds folding the spoken turns of each
+conversation with spaces dropped, the text the matcher screens first; `match` is the full
+scan (screen, fold and automaton on the turns that pass, hit mapping), as `scan --jobs 1`
 does it without reporting.
 """
 
@@ -20,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from backrooms_scan import formats, walk
 from backrooms_scan.decode import Document, classify_head
 from backrooms_scan.model import Role, SkipFile
-from backrooms_scan.normalize import fold_joined
+from backrooms_scan.normalize import squeeze_joined
 from backrooms_scan.patterns import shipped_sets
 from backrooms_scan.scan import Scanner, ScanOptions
 
@@ -59,8 +60,8 @@ def stage_load(dump: str) -> int:
     return sum(len(turns) for turns in spoken_turns(dump))
 
 
-def stage_fold(dump: str) -> int:
-    return sum(len(fold_joined([turn.text for turn in turns])) for turns in spoken_turns(dump))
+def stage_squeeze(dump: str) -> int:
+    return sum(len(squeeze_joined([turn.text for turn in turns])) for turns in spoken_turns(dump))
 
 
 def stage_match(dump: str, engine: str) -> int:
@@ -89,7 +90,7 @@ def main() -> None:
     print(f"{files} files, {size / 1e6:.1f} MB")
     timed("read", size, stage_read, args.dump)
     timed("load", size, stage_load, args.dump)
-    timed("fold", size, stage_fold, args.dump)
+    timed("squeeze", size, stage_squeeze, args.dump)
     timed("match", size, stage_match, args.dump, args.engine)
 
 

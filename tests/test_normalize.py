@@ -19,6 +19,7 @@ from backrooms_scan.normalize import (
     is_whole_word,
     original_span,
     split_joined,
+    squeeze_joined,
 )
 
 
@@ -58,7 +59,7 @@ def reference_fold(text: str) -> str:
 
 
 TEXT_PIECES = (
-    list("abzAZ09 ,.-'!?\n\t_")
+    list("abzAZ09 ,.-'!?\n\t_\x01\x7f")
     + list("āéÅßﬁ½⑴İǅ—’…“")
     + list("ñÑṃ─\u00a0\u200b\ufffe")
     + ["a\u0301", "\u0301", "\u0e01\u0e48", "\u0915\u094d"]
@@ -153,6 +154,12 @@ class TestFoldAgreesWithTheDefinition:
         assert foldings == [reference_fold(text) for text in texts]
         assert [joined[s : s + len(f)] for f, s in zip(foldings, starts)] == foldings
         assert joined.count("\x00") == max(len(texts) - 1, 0)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(TRICKY_TEXT | st.sampled_from(["\x00", "a\x00b", " \x00 "]), min_size=1, max_size=6))
+    def test_squeezing_joined_texts_gives_each_folding_without_spaces(self, texts):
+        expected = [reference_fold(text.replace("\x00", " ")).replace(" ", "") for text in texts]
+        assert squeeze_joined(texts) == "\x00".join(expected)
 
     def test_fold_with_offsets_on_long_mixed_text(self):
         text = "The Buddha’s way — unsurpassable; 아제아제 바라아제… Straße ½ cafe\u0301!\n" * 50
