@@ -1,7 +1,7 @@
 """Write a reproducible synthetic Infinite Backrooms dump with phrases planted at known rates.
 
     python benchmarks/generate_dump.py OUT_DIR --size-mb 200 --seed 1 \
-        [--patterns-out FILE] [--manifest-out FILE] [--huge-json-mb N]
+        [--patterns-out FILE] [--manifest-out FILE] [--huge-json-mb N] [--hit-scale X]
 
 The same seed and size always give byte-identical files. The dump mixes the
 layouts of /work/shared/FORMATS.md: original dump text files (`backrooms/`),
@@ -37,6 +37,9 @@ PLANTED = {
 COUNT_KEYS = {key: phrase.lower() for key, phrase in PLANTED.items()}
 
 # Chance that one spoken turn carries a given phrase (each phrase drawn independently).
+# These make a dense dump, about one spoken turn in sixteen with a phrase, so that
+# counts are checked on many hits; real dumps are sparser (the 116 vows of the
+# Infinite Backrooms are about one turn in thousands), which `--hit-scale` gives.
 SPOKEN_RATES = {
     "vow": 0.02,
     "mantra_diacritics": 0.008,
@@ -228,8 +231,10 @@ class FileRecord:
 class TextMaker:
     """English-like filler with markdown, ASCII art and CLI output, from one seeded Random."""
 
-    def __init__(self, rng: random.Random, pool_size: int = 3000) -> None:
+    def __init__(self, rng: random.Random, spoken_rates: dict[str, float],
+                 pool_size: int = 3000) -> None:
         self.rng = rng
+        self.spoken_rates = spoken_rates
         self.sentences = [self._sentence() for _ in range(pool_size)]
         self.piece_makers = (
             [self.paragraph] * 10
@@ -319,16 +324,17 @@ class TextMaker:
 
     def spoken_turn(self, low: int, high: int, mode: int) -> str:
         length = int(self.rng.triangular(low, high, mode))
-        return self.turn(length, self.draw_plants(SPOKEN_RATES))
+        return self.turn(length, self.draw_plants(self.spoken_rates))
 
 
 class DumpWriter:
     """Generates files into one directory tree and keeps the manifest."""
 
-    def __init__(self, out_dir: Path, seed: int) -> None:
+    def __init__(self, out_dir: Path, seed: int, hit_scale: float = 1.0) -> None:
         self.out_dir = out_dir
         self.rng = random.Random(seed)
-        self.text = TextMaker(self.rng)
+        self.spoken_rates = {key: rate * hit_scale for key, rate in SPOKEN_RATES.items()}
+        self.text = TextMaker(self.rng, self.spoken_rates)
         self.files: dict[str, FileRecord] = {}
         self.total_bytes = 0
         self.backrooms_clock = 1709251200  # 2024-03-01
@@ -569,7 +575,7 @@ class DumpWriter:
             "total_bytes": self.total_bytes,
             "phrases": PLANTED,
             "count_as": COUNT_KEYS,
-            "spoken_rates": SPOKEN_RATES,
+            "spoken_rates": self.spoken_rates,
             "totals": totals,
             "turns": {role: turns[role] for role in ("spoken", "system", "context")},
             "files_by_format": dict(sorted(by_format.items())),
@@ -601,8 +607,11 @@ def generate(
     huge_json_mb: float = 0,
     patterns_out: Path | str | None = None,
     manifest_out: Path | str | None = None,
+    hit_scale: float = 1.0,
 ) -> dict:
     """Write the dump into `out_dir` (must be empty or absent) and return its manifest.
+
+    `hit_scale` multiplies the chance that a spoken turn carries each phrase.
 
     The manifest goes to `manifest_out`, by default `out_dir/manifest.json`
     (which then sits inside the dump and itself names the planted phrases).
@@ -611,7 +620,7 @@ def generate(
     if out_dir.exists() and any(out_dir.iterdir()):
         raise FileExistsError(f"{out_dir} is not empty")
     out_dir.mkdir(parents=True, exist_ok=True)
-    writer = DumpWriter(out_dir, seed)
+    writer = DumpWriter(out_dir, seed, hit_scale)
     writer.fill(int(size_mb * 1024 * 1024))
     if huge_json_mb:
         writer.huge_json(int(huge_json_mb * 1024 * 1024))
@@ -638,6 +647,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--manifest-out", type=Path, help="default OUT_DIR/manifest.json")
     parser.add_argument("--huge-json-mb", type=float, default=0,
                         help="also write exports/huge_sharegpt.json of this size")
+    parser.add_argument("--hit-scale", type=float, default=1.0,
+                        help="multiply the spoken phrase rates (0.01 is about as sparse as "
+                             "the real dump; default 1, a dense dump)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:
@@ -648,6 +660,7 @@ def main(argv: list[str] | None = None) -> int:
             huge_json_mb=args.huge_json_mb,
             patterns_out=args.patterns_out,
             manifest_out=args.manifest_out,
+            hit_scale=args.hit_scale,
         )
     except FileExistsError as error:
         print(f"error: {error}; choose a new directory", file=sys.stderr)

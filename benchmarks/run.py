@@ -287,7 +287,7 @@ def prepare_dump(args, workspace: Path) -> tuple[Path, Path, dict | None, float 
         return args.dump, patterns, find_manifest(args.dump), None
     dump = workspace / "dump"
     started = time.perf_counter()
-    manifest = generator.generate(dump, args.size_mb, args.seed,
+    manifest = generator.generate(dump, args.size_mb, args.seed, hit_scale=args.hit_scale,
                                   manifest_out=workspace / "manifest.json")
     return dump, patterns, manifest, time.perf_counter() - started
 
@@ -332,6 +332,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size-mb", type=float, default=200, help="dump size (default 200)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--hit-scale", type=float, default=1.0,
+                        help="multiply the generated dump's spoken phrase rates (0.01: sparse)")
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeat", type=int, default=3, help="runs per command, best counts")
     parser.add_argument("--keep", type=Path, help="generate into DIR and keep it")

@@ -293,6 +293,17 @@ def test_every_phrase_is_planted_in_spoken_turns(manifest):
     assert set(manifest["totals"]["spoken"]) == set(PHRASES)
 
 
+def test_hit_scale_thins_spoken_plants_and_keeps_prompt_plants(tmp_path, manifest):
+    sparse = gen.generate(tmp_path / "sparse", size_mb=1, seed=7, hit_scale=0.1)
+    dense_spoken = sum(manifest["totals"]["spoken"].values())
+    assert sum(sparse["totals"]["spoken"].values()) < dense_spoken / 3
+    assert sparse["spoken_rates"] == {k: r * 0.1 for k, r in manifest["spoken_rates"].items()}
+    assert sum(sparse["totals"]["system"].values()) > 0
+    for path, found in read_back(tmp_path / "sparse").items():
+        recorded = sparse["files"][path].get("plants", {})
+        assert {role: Counter(c) for role, c in recorded.items()} == found["plants"], path
+
+
 def test_prompt_blocks_and_metadata_carry_plants_that_are_not_spoken(manifest):
     for role in ("system", "context", "metadata"):
         assert sum(manifest["totals"][role].values()) > 0, role
