@@ -45,6 +45,7 @@ class Document:
     _text: str | None = field(default=None, repr=False)
     _head_text: str | None = field(default=None, repr=False)
     _rest: BinaryIO | None = field(default=None, repr=False)  # `stream` past the head
+    _decoding: tuple[bytes, str, tuple[str, int] | None] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.notices is None:
@@ -70,9 +71,13 @@ class Document:
         """The head decoded leniently, for sniffing: same encoding rules, LF line ends,
         no terminal escapes, no notices and no mojibake repair."""
         if self._head_text is None:
-            encoding, bom = sniff_encoding(self.head)
-            text = self.head[bom:].decode(encoding, errors="replace")
-            self._head_text = strip_terminal_escapes(normalize_newlines(text))
+            if len(self.head) < HEAD_SIZE and self._decoded()[2] is None:
+                # The head is all there is and decodes cleanly: decode it once for both.
+                self._head_text = self._decoded()[1]
+            else:
+                encoding, bom = sniff_encoding(self.head)
+                text = self.head[bom:].decode(encoding, errors="replace")
+                self._head_text = strip_terminal_escapes(normalize_newlines(text))
         return self._head_text
 
     def read_text(self) -> str:
@@ -83,18 +88,31 @@ class Document:
         repaired when `fix_text` is set (then `repaired` is true).
         """
         if self._text is None:
-            # Text loaders read all at once: skip the head-replaying wrapper of `stream`.
-            data = self.head + self._rest.read() if self._rest is not None else self.stream.read()
-            self.encoding, text, problem = decode_bytes(data)
+            data, text, problem = self._decoded()
+            self._decoding = None  # the content bytes are not kept while the text is read
             if problem is not None:
                 self.notices.add(*problem)
-            text = strip_terminal_escapes(normalize_newlines(text))
             if self.encoding != "utf-8" or b"\x00" in data:  # bytes are faster to look through
                 text = self._replace_nuls(text)
             if self.fix_text and may_hold_mojibake(data, self.encoding):
                 text = self._repair(text)
             self._text = text
         return self._text
+
+    def _decoded(self) -> tuple[bytes, str, tuple[str, int] | None]:
+        """(content, its text with LF line ends and no terminal escapes, decoding problem)."""
+        if self._decoding is None:
+            if len(self.head) < HEAD_SIZE:
+                data = self.head  # the head already holds the whole content
+            elif self._rest is not None:
+                # Text loaders read all at once: skip the head-replaying wrapper of `stream`.
+                data = self.head + self._rest.read()
+            else:
+                data = self.stream.read()
+            self.encoding, text, problem = decode_bytes(data)
+            text = strip_terminal_escapes(normalize_newlines(text))
+            self._decoding = (data, text, problem)
+        return self._decoding
 
     def _replace_nuls(self, text: str) -> str:
         if "\x00" not in text:
