@@ -6,7 +6,9 @@ Stages are cumulative: `read` walks and reads every file; `load` adds decoding,
 format sniffing and splitting into turns; `squeeze` adds folding the spoken turns of each
 conversation with spaces dropped, the text the matcher screens first; `match` is the full
 scan (screen, fold and automaton on the turns that pass, hit mapping), as `scan --jobs 1`
-does it without reporting.
+does it without reporting. `bare` stands apart: each whole file read, decoded, squeezed and
+searched once by the screen automaton, with no format, no turns and no attribution, which is
+as fast as a Python pipeline with this folding can go.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from backrooms_scan import formats, walk
 from backrooms_scan.decode import Document, classify_head
+from backrooms_scan.matcher import Matcher
 from backrooms_scan.model import Role, SkipFile
 from backrooms_scan.normalize import squeeze_joined
 from backrooms_scan.patterns import shipped_sets
@@ -64,6 +67,16 @@ def stage_squeeze(dump: str) -> int:
     return sum(len(squeeze_joined([turn.text for turn in turns])) for turns in spoken_turns(dump))
 
 
+def stage_bare(dump: str, engine: str) -> int:
+    screen = Matcher(shipped_sets(), engine=engine)._passes[0].screen
+    found = 0
+    for item in inputs(dump):
+        with item.open() as stream:
+            text = stream.read().decode("utf-8", errors="replace")
+        found += sum(1 for _ in screen.find(squeeze_joined([text])))
+    return found
+
+
 def stage_match(dump: str, engine: str) -> int:
     scanner = Scanner(shipped_sets(), ScanOptions(engine=engine))
     hits = 0
@@ -92,6 +105,7 @@ def main() -> None:
     timed("load", size, stage_load, args.dump)
     timed("squeeze", size, stage_squeeze, args.dump)
     timed("match", size, stage_match, args.dump, args.engine)
+    timed("bare", size, stage_bare, args.dump, args.engine)
 
 
 if __name__ == "__main__":
