@@ -47,6 +47,7 @@ from dataclasses import dataclass
 
 from backrooms_scan.model import Hit, Turn
 from backrooms_scan.normalize import (
+    SEPARATOR,
     fold,
     fold_joined,
     fold_with_offsets,
@@ -60,8 +61,6 @@ from backrooms_scan.patterns import Pattern, PatternSet
 __all__ = ["ENGINES", "Matcher", "TurnMatch", "available_engines", "recitation_regions"]
 
 ENGINES = ("pyahocorasick", "ahocorasick_rs")
-# Joins the texts of the turns searched in one pass; `fold_joined` keeps it apart.
-SEPARATOR = "\x00"
 _ENGINE_MODULES = {"pyahocorasick": "ahocorasick", "ahocorasick_rs": "ahocorasick_rs"}
 
 
@@ -206,10 +205,8 @@ class _Pass:
         starts = {start for _, start, _ in self.screen.find(squeezed)}
         if not starts:
             return []
-        separators = list(itertools.accumulate(
-            (len(text) for text in squeezed.split(SEPARATOR)[:-1]),
-            lambda position, length: position + length + 1, initial=-1))[1:]
-        return sorted({bisect_right(separators, start) for start in starts})
+        turn_starts = _starts_when_joined(squeezed.split(SEPARATOR))
+        return sorted({bisect_right(turn_starts, start) - 1 for start in starts})
 
     def join(self, turns: Sequence[Turn]) -> str:
         """The matched texts of `turns`, joined by the separator."""
@@ -229,7 +226,7 @@ class _Pass:
             texts, starts = split_joined(joined)
         else:
             texts = [turn.text for turn in turns]
-            starts = list(itertools.accumulate((len(text) + 1 for text in texts[:-1]), initial=0))
+            starts = _starts_when_joined(texts)
         found: dict[int, list[tuple[int, int, int]]] = {}
         for key_index, start, end in occurrences:
             turn_index = bisect_right(starts, start) - 1
@@ -238,6 +235,11 @@ class _Pass:
                 continue  # runs into the next turn (only possible for raw text)
             found.setdefault(turn_index, []).append((key_index, start - offset, end - offset))
         return texts, found
+
+
+def _starts_when_joined(texts: Sequence[str]) -> list[int]:
+    """Where each of `texts` starts in them joined by the one-character separator."""
+    return list(itertools.accumulate((len(text) + 1 for text in texts[:-1]), initial=0))
 
 
 class Matcher:

@@ -32,6 +32,7 @@ from array import array
 from collections.abc import Sequence
 
 __all__ = [
+    "SEPARATOR",
     "fold",
     "fold_char",
     "fold_joined",
@@ -90,6 +91,8 @@ _ASCII_FOLD_BYTES = bytes(
     (c | 0x20) if chr(c).isalpha() else c if chr(c).isdigit() else 0x20 for c in range(128)
 ) + bytes(range(128, 256))
 _SPACE_RUN = re.compile(b"  +")
+# Joins texts folded together (`fold_joined`, `squeeze_joined`); no character folds to it.
+SEPARATOR = "\x00"
 
 
 # Common non-ASCII characters of prose, box drawing and transliterated Sanskrit,
@@ -197,9 +200,9 @@ def squeeze_joined(texts: Sequence[str]) -> str:
 
 def _joined_with_nul(texts: Sequence[str]) -> str:
     """`texts` joined by NUL, any NUL inside them made a space (which folds the same)."""
-    joined = "\x00".join(texts)
-    if joined.count("\x00") >= len(texts):
-        joined = "\x00".join(text.replace("\x00", " ") for text in texts)
+    joined = SEPARATOR.join(texts)
+    if joined.count(SEPARATOR) >= len(texts):
+        joined = SEPARATOR.join(text.replace(SEPARATOR, " ") for text in texts)
     return joined
 
 
@@ -207,7 +210,7 @@ def split_joined(joined: str) -> tuple[list[str], list[int]]:
     """The exact foldings in the output of `fold_joined` (for one text or more), and
     where each starts in it."""
     texts, starts, position = [], [], 0
-    for padded in joined.split("\x00"):
+    for padded in joined.split(SEPARATOR):
         text = padded.strip(" ")
         texts.append(text)
         starts.append(position + (padded[:1] == " " and len(text) > 0))
