@@ -21,7 +21,6 @@ from backrooms_scan import formats, walk
 from backrooms_scan.decode import Document, classify_head
 from backrooms_scan.matcher import Matcher
 from backrooms_scan.model import Conversation, Hit, Notice, SkipFile, Turn
-from backrooms_scan.normalize import fold
 from backrooms_scan.patterns import PatternSet
 from backrooms_scan.select import Selection
 
@@ -81,12 +80,8 @@ def turn_key(turn: Turn) -> TurnKey:
     return (turn.model or "", turn.speaker or "", turn.scenario or "", (turn.timestamp or "")[:7])
 
 
-def fold_digest(text: str) -> bytes:
-    """What identifies a turn's text for replay detection: a hash of its folding."""
-    return digest_of_folded(fold(text))
-
-
 def digest_of_folded(folded: str) -> bytes:
+    """What identifies a turn's text for replay detection: a hash of its folding."""
     return hashlib.blake2b(folded.encode("utf-8"), digest_size=16).digest()
 
 

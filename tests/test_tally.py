@@ -4,7 +4,8 @@ from collections import Counter
 from types import SimpleNamespace
 
 from backrooms_scan.model import Hit, Role, Turn
-from backrooms_scan.scan import FileResult, TurnHits, fold_digest
+from backrooms_scan.normalize import fold
+from backrooms_scan.scan import FileResult, TurnHits, digest_of_folded
 from backrooms_scan.tally import Tally, result_from_state, state_of
 
 SETS = [SimpleNamespace(name="vow", patterns=[SimpleNamespace(id="liberate"),
@@ -18,7 +19,7 @@ def turn(conversation, index, text, model="opus", speaker="explorer", ts="2024-0
 
 
 def hits_in(t, *pairs):
-    return TurnHits(t, fold_digest(t.text), [Hit(s, p, t, 0, 1) for s, p in pairs])
+    return TurnHits(t, digest_of_folded(fold(t.text)), [Hit(s, p, t, 0, 1) for s, p in pairs])
 
 
 def result(path, *hit_turns, spoken=4):
