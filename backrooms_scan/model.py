@@ -25,7 +25,8 @@ class Turn:
     first character of `text` in the source. When `verbatim` is true, `text`
     is a contiguous slice of the decoded source, so a position inside it can
     be mapped back exactly; otherwise (JSON strings, HTML) only the turn's own
-    start is known.
+    start is known. `speaker_inferred` is true when the source does not name the
+    speaker of this turn and the reader inferred it (e.g. from the alternation).
     """
 
     conversation: str
@@ -40,6 +41,7 @@ class Turn:
     scenario: str | None = None
     timestamp: str | None = None
     verbatim: bool = True
+    speaker_inferred: bool = False
 
     def position_of(self, offset: int) -> tuple[int, int]:
         """The (line, column) in the source of character `offset` of `text`."""

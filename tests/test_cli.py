@@ -191,13 +191,14 @@ def test_jsonl_match_events_carry_every_documented_field():
     assert kinds[-1] == "summary" and "begin" in kinds and "end" in kinds and "skip" in kinds
     match = next(e["data"] for e in events if e["type"] == "match"
                  and e["data"]["path"].endswith("vanilla backrooms.txt"))
-    assert set(match) == {"path", "line", "column", "conversation", "turn", "speaker", "model",
-                          "scenario", "role", "timestamp", "set", "pattern", "match", "before",
-                          "after", "replay"}
+    assert set(match) == {"path", "line", "column", "conversation", "turn", "speaker",
+                          "speaker_inferred", "model", "scenario", "role", "timestamp", "set",
+                          "pattern", "match", "before", "after", "replay"}
     source = Path(match["path"]).read_text(encoding="utf-8").splitlines()
     line = source[match["line"] - 1]
     assert line[match["column"] - 1 :].startswith(match["match"])
     assert match["role"] == "spoken" and match["model"] == "claude-3-opus-20240229"
+    assert match["speaker_inferred"] is False
     assert events[-1]["data"]["schema_version"] == 1
 
 

@@ -138,10 +138,10 @@ def test_word_mode_keeps_whole_word_hits():
 
 def test_csv_rows_exactly():
     rows = list(csv.reader(io.StringIO(scan("-f", "csv", "-C", "5").stdout)))
-    assert rows[0] == ["path", "line", "column", "conversation", "turn", "speaker", "model",
-                       "scenario", "role", "timestamp", "set", "pattern", "match", "before",
-                       "after", "replay"]
-    assert rows[3] == [TRANSCRIPT, "18", "1", TRANSCRIPT, "5", "simulator",
+    assert rows[0] == ["path", "line", "column", "conversation", "turn", "speaker",
+                       "speaker_inferred", "model", "scenario", "role", "timestamp", "set",
+                       "pattern", "match", "before", "after", "replay"]
+    assert rows[3] == [TRANSCRIPT, "18", "1", TRANSCRIPT, "5", "simulator", "False",
                        "claude-3-sonnet-20240229", "mini backrooms", "spoken",
                        "2024-03-05T10:00:00Z", "mini", "welfare", "animal welfare", "",
                        " matt", "False"]
@@ -169,8 +169,8 @@ def test_jsonl_events_field_by_field():
     assert events[0]["data"] == {"path": TRANSCRIPT, "format": "backrooms"}
     assert events[5]["data"] == {
         "path": TRANSCRIPT, "line": 21, "column": 1, "conversation": TRANSCRIPT, "turn": 6,
-        "speaker": "explorer", "model": "claude-3-opus-20240229", "scenario": "mini backrooms",
-        "role": "spoken", "timestamp": "2024-03-05T10:00:00Z", "set": "mini", "pattern": "mantra",
+        "speaker": "explorer", "speaker_inferred": False, "model": "claude-3-opus-20240229",
+        "scenario": "mini backrooms", "role": "spoken", "timestamp": "2024-03-05T10:00:00Z", "set": "mini", "pattern": "mantra",
         "match": "gate, gate, PARAGATE, parasamgate, bodhi svaha", "before": "",
         "after": "", "replay": True}
     assert events[6]["data"] == {

@@ -7,8 +7,9 @@ from typing import TextIO
 from backrooms_scan.scan import FileResult
 from backrooms_scan.tally import HitRecord, Tally
 
-HIT_FIELDS = ("path", "line", "column", "conversation", "turn", "speaker", "model", "scenario",
-              "role", "timestamp", "set", "pattern", "match", "before", "after", "replay")
+HIT_FIELDS = ("path", "line", "column", "conversation", "turn", "speaker", "speaker_inferred",
+              "model", "scenario", "role", "timestamp", "set", "pattern", "match", "before",
+              "after", "replay")
 
 
 class Reporter:
@@ -36,6 +37,7 @@ def hit_fields(record: HitRecord, context: int) -> dict:
         "conversation": turn.conversation,
         "turn": turn.index,
         "speaker": turn.speaker,
+        "speaker_inferred": turn.speaker_inferred,
         "model": turn.model,
         "scenario": turn.scenario,
         "role": turn.role.value,
