@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from backrooms_scan import formats
 from backrooms_scan.decode import Document
 from backrooms_scan.formats import chatlines, forklog
 from backrooms_scan.model import Role, SkipFile
@@ -62,17 +63,41 @@ def test_files_that_only_look_like_chat_here_and_there_are_not_sniffed(name: str
             "actors: claude-explorer, claude-simulator\nmodels: opus, opus\ntemp: 1, 1\n"
             "<claude-explorer>\nls\n"
         ),
-        "\n### Claude 1 ###\nExplorer: hi\nSimulator: hello\nExplorer: ok\n",
-        "\n### Round 1/inf\nAlice: a\nBob: b\nAlice: c\n",
         '{"messages": [{"role": "user", "content": "hi"}]}\n{"messages": []}\n{"a": 1}\n',
         "<html>\n<body>\n<p>Alice: hi</p>\n</body>\n</html>\n",
         "Alice: hi\nBob: hello\n",
         "Alice: hi\nAlice: again\nAlice: still me\n",
     ],
-    ids=["format-a", "fork-log", "round-marker", "jsonl", "html", "two-lines", "one-speaker"],
+    ids=["format-a", "jsonl", "html", "two-lines", "one-speaker"],
 )
 def test_other_formats_and_thin_evidence_are_not_sniffed(head: str):
     assert chatlines.sniff("x.txt", head) == 0.0
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        "\n### Claude 1 ###\nExplorer: hi\nSimulator: hello\nExplorer: ok\n",
+        "\n### Round 1/inf\nAlice: a\nBob: b\nAlice: c\n",
+    ],
+    ids=["fork-log", "round-marker"],
+)
+def test_fork_logs_holding_chat_lines_are_read_as_fork_logs(head: str):
+    assert formats.detect(Document.from_bytes("x.txt", head.encode())).name == "forklog"
+
+
+def test_key_value_records_are_not_sniffed():
+    head = (
+        "Format: https://example.org/copyright-format/1.0/\n\n"
+        "Files: *\nCopyright: 2020 Ana\nLicense: MIT\n\n"
+        "Files: doc/*\nCopyright: 2021 Ben\n 2022 Cleo\nLicense: MIT\n"
+    )
+    assert chatlines.sniff("copyright", head) == 0.0
+
+
+def test_one_line_turns_in_rounds_separated_by_blank_lines_are_sniffed():
+    head = "Alice: hi\nBob: hello\n\nAlice: how are you\nBob: fine\n\nAlice: good\n"
+    assert chatlines.sniff("x.txt", head) == 0.4
 
 
 def test_old_fork_logs_are_sniffed_higher_by_the_fork_log_format():

@@ -53,8 +53,11 @@ def test_an_export_whose_stylesheet_fills_the_head_is_sniffed_by_its_title():
         '<div class="message-list"><p>hello</p></div>',
         "actors: a, b\n<a>\nhi\n",
         '{"messages": [{"role": "assistant", "content": "class=\\"message"}]}',
+        '# Notes\n```html\n<div class="message assistant"><div class="message-content">\n```\n',
+        ('<p align="center">logo</p>\n\n```\n<div class="message user">'
+         '<div class="message-content"></div></div>\n```\n'),
     ],
-    ids=["site-page", "other-html", "format-a", "json"],
+    ids=["site-page", "other-html", "format-a", "json", "markdown", "markdown-opening-with-html"],
 )
 def test_other_files_are_not_sniffed(head: str):
     assert multiagent_html.sniff("page.html", head) == 0.0

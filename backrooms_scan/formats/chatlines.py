@@ -16,6 +16,10 @@ A speaker called `System` is prompt text (Role.SYSTEM); everyone else is Role.SP
 from the stamp itself (`[2024-05-01 21:04:55]`) or from the file name (YYYYMMDD or
 YYYY-MM-DD); a time earlier than the previous one moves to the next day. ANSI colour
 codes are removed before reading, so positions refer to the text without them.
+
+A file is sniffed as a chat log only on real evidence: most of its lines open turns, the
+speaker changes at least twice and some speaker comes back, and the lines are not the
+`Key: value` fields of records (Debian `copyright` files look like chat otherwise).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import pairwise
 
 from backrooms_scan.decode import Document, strip_terminal_escapes
 from backrooms_scan.formats.positions import LineLocator, trimmed_slice
@@ -38,15 +43,12 @@ TURN_LINE = re.compile(
     re.MULTILINE,
 )
 DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})(?!\d)")
-NOT_CHAT_LINES = re.compile(
-    r"^actors:|#SYSTEM>|#CONTEXT>|^###[ \t]+\S.*[ \t]###[ \t]*$|^###[ \t]+Round[ \t]+\d",
-    re.MULTILINE,
-)
 
 MAX_NAME_LENGTH = 40
 SNIFF_LINES = 400
 TURN_LINE_SHARE = 0.6
 SNIFF_SCORE = 0.4
+MIN_SPEAKER_CHANGES = 2
 SYSTEM_SPEAKERS = frozenset({"system"})
 
 
@@ -65,22 +67,58 @@ class TurnStart:
 
 
 def sniff(name: str, head_text: str) -> float:
-    """0.4 when most of at least 3 lines open chat turns by 2+ speakers, one of them recurring."""
-    head = strip_terminal_escapes(head_text)
-    if NOT_CHAT_LINES.search(head):
+    """0.4 when most of at least 3 lines open turns that alternate between 2+ speakers,
+    and the lines are not `Key: value` records."""
+    lines = strip_terminal_escapes(head_text).split("\n")[:SNIFF_LINES]
+    non_blank = sum(1 for line in lines if line.strip())
+    if non_blank < 3:
         return 0.0
-    lines = [line for line in head.splitlines()[:SNIFF_LINES] if line.strip()]
-    if len(lines) < 3:
-        return 0.0
-    speakers = [m["name"] for m in map(_turn_line, lines) if m]
-    some_speaker_recurs = len(speakers) > len(set(speakers))
+    starts = _accepted_starts(_candidate_starts("\n".join(lines)))
     if (
-        len(speakers) >= TURN_LINE_SHARE * len(lines)
-        and len(set(speakers)) >= 2
-        and some_speaker_recurs
+        len(starts) >= TURN_LINE_SHARE * non_blank
+        and _alternates(starts)
+        and not reads_as_records(lines)
     ):
         return SNIFF_SCORE
     return 0.0
+
+
+def _alternates(starts: list[TurnStart]) -> bool:
+    """Several turns, the speaker changing at least twice, some speaker coming back."""
+    speakers = [start.speaker for start in starts]
+    changes = sum(1 for before, after in pairwise(speakers) if before != after)
+    return changes >= MIN_SPEAKER_CHANGES and len(set(speakers)) < len(speakers)
+
+
+def reads_as_records(lines: list[str]) -> bool:
+    """Whether `Name: text` lines are fields of records (deb822, as in Debian `copyright`
+    and `control` files, or mail headers) rather than turns of a conversation.
+
+    Records come in paragraphs separated by blank lines; every line is a field or an
+    indented continuation of one, and no field appears twice in a paragraph. A
+    conversation that keeps to those rules (one-line turns in rounds separated by blank
+    lines) names the same speakers in the same order in every round, or the first ones of
+    them; records do not (a header paragraph, then file paragraphs, then license ones).
+    """
+    paragraphs: list[tuple[str, ...]] = []
+    names: list[str] = []
+    for line in [*lines, ""]:
+        if not line.strip():
+            if names:
+                paragraphs.append(tuple(names))
+            names = []
+        elif line[0] in " \t":
+            continue
+        elif (match := _turn_line(line)) is None or match["stamp"]:
+            return False
+        else:
+            names.append(match["name"])
+    if sum(1 for names in paragraphs if len(names) >= 2) < 2:
+        return False
+    if any(len(set(names)) < len(names) for names in paragraphs):
+        return False
+    round_ = max(paragraphs, key=len)
+    return any(names != round_[: len(names)] for names in paragraphs)
 
 
 def load(doc: Document) -> Iterator[Conversation]:

@@ -35,6 +35,7 @@ NAME = "multiagent-html"
 
 SNIFF_SCORE = 0.95
 TITLE_ONLY_SCORE = 0.9
+CODE_FENCE = re.compile(r"^[ \t]*(?:```|~~~)", re.MULTILINE)
 HEADER_WITH_MODEL = re.compile(r"^(?P<speaker>[^()]*?)\s*\((?P<model>.*)\)$")
 TIMESTAMP_FORMATS = ("%B %d, %Y at %I:%M %p", "%B %d, %Y at %I:%M:%S %p", "%B %d, %Y at %H:%M")
 
@@ -54,15 +55,25 @@ ROLE_OF_KIND = {"assistant": Role.SPOKEN, "user": Role.CONTEXT}
 
 
 def sniff(name: str, head_text: str) -> float:
-    """0.95 for `class="message` divs with `message-content` or `ai-name` parts."""
-    if 'class="message' in head_text and (
+    """0.95 for an HTML document with `class="message` divs holding `message-content` or
+    `ai-name` parts; 0.9 for the runner's title and stylesheet alone."""
+    if not _is_html_document(head_text):
+        return 0.0
+    first_message = head_text.find('class="message')
+    if first_message != -1 and (
         'class="message-content"' in head_text or "ai-name" in head_text
     ):
-        return SNIFF_SCORE
+        # A markdown document quoting an export puts its markup in a code block.
+        return 0.0 if CODE_FENCE.search(head_text, 0, first_message) else SNIFF_SCORE
     # The stylesheet can fill the head before the first message appears.
     if "<title>Liminal Backrooms</title>" in head_text and ".message-content" in head_text:
         return TITLE_ONLY_SCORE
     return 0.0
+
+
+def _is_html_document(head_text: str) -> bool:
+    """Markup from the first character on (a BOM and blank lines aside)."""
+    return head_text.lstrip("\ufeff \t\r\n").startswith("<")
 
 
 def load(doc: Document) -> Iterator[Conversation]:
