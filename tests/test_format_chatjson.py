@@ -6,6 +6,7 @@ import functools
 import io
 import json
 import random
+import re
 import tracemalloc
 from collections import Counter
 from pathlib import Path
@@ -584,3 +585,222 @@ def test_after_a_lone_cr_jsonl_texts_are_not_placed_inside_lines():
     data = f"{line}\n[1,\r2]\n{line}\n".encode()
     conversations = list(chatjson.load(Document.from_bytes("cr.jsonl", data)))
     assert [c.turns[0].verbatim for c in conversations] == [True, False]
+
+
+# --- experiment logs with their own keys (the generic reader) --------------------------
+
+SONNET4, OPUS4 = "claude-sonnet-4-20250514", "claude-opus-4-20250514"
+CONTEXT = Role.CONTEXT
+
+
+def turn_rows(conversation: Conversation) -> list[tuple]:
+    """(speaker, model, role, text, timestamp) of each turn."""
+    return [(t.speaker, t.model, t.role, t.text, t.timestamp) for t in conversation.turns]
+
+
+def test_exchanges_are_spoken_by_their_model_letter_with_replayed_input_as_context_once():
+    [conversation], doc = load_fixture("letters_exchanges.json")
+    log = json.loads((FIXTURES / "letters_exchanges.json").read_text(encoding="utf-8"))
+    exchanges = log["exchanges"]
+    seed_a = exchanges[0]["input_messages"][0]["content"]
+    seed_b = exchanges[1]["input_messages"][0]["content"]
+    started = "2025-12-25T16:35:48"
+    assert (conversation.id, conversation.scenario, conversation.timestamp) == (
+        "chatjson/letters_exchanges.json", "letters", started)
+    assert turn_rows(conversation) == [
+        ("A", SONNET4, CONTEXT, seed_a, started),
+        ("A", SONNET4, SPOKEN, exchanges[0]["response"], started),
+        ("B", OPUS4, CONTEXT, seed_b, started),
+        ("B", OPUS4, SPOKEN, exchanges[1]["response"], started),
+        # no model_id: model_a of the metadata; the response is a list of parts
+        ("A", SONNET4, SPOKEN, exchanges[2]["response"][0]["text"], started),
+        # stop_reason "error": the text is the runner's error message
+        ("B", OPUS4, SYSTEM, exchanges[3]["response"], started),
+    ]
+    assert {t.scenario for t in conversation.turns} == {"letters"}
+    assert notices(doc) == []
+
+
+def test_conversation_history_speakers_keep_their_names_and_the_report_is_a_system_turn():
+    [conversation], doc = load_fixture("conversation_history.json")
+    log = json.loads((FIXTURES / "conversation_history.json").read_text(encoding="utf-8"))
+    history = log["conversation_history"]
+    sonnet = "claude-3-5-sonnet-20241022"
+    assert conversation.timestamp == "2024-11-02T09:15:00"
+    assert turn_rows(conversation) == [
+        ("Claude_A", sonnet, SPOKEN, history[0]["message"], "2024-11-02T09:15:04"),
+        ("Claude_B", sonnet, SPOKEN, history[1]["message"], "2024-11-02T09:15:11"),
+        ("Claude_A", sonnet, SPOKEN, history[2]["message"], "2024-12-01T00:00:02"),
+        ("analysis_report", None, SYSTEM, log["analysis_report"], "2024-11-02T09:15:00"),
+    ]
+    assert notices(doc) == []
+
+
+def test_agent_outputs_are_spoken_by_their_agent():
+    [conversation], doc = load_fixture("agents_messages.json")
+    outputs = json.loads((FIXTURES / "agents_messages.json").read_text(encoding="utf-8"))
+    assert turn_rows(conversation) == [
+        (m["agent"], None, SPOKEN, m["output"], None) for m in outputs["messages"]]
+    assert [t.index for t in conversation.turns] == [1, 2, 3, 4]
+    assert notices(doc) == []
+
+
+@pytest.mark.parametrize("text_key", ["content", "text", "message", "value", "response", "output"])
+@pytest.mark.parametrize("speaker_key", ["from", "speaker", "agent", "name", "author"])
+def test_any_text_field_and_speaker_field_make_a_message(text_key, speaker_key):
+    value = {"turns": [{speaker_key: "alice", text_key: "one"}, {speaker_key: "bob", text_key: "two"}]}
+    conversation = chatjson.conversation_from_object(value, "x", "x")
+    assert conversation is not None
+    assert [(t.speaker, t.role, t.text) for t in conversation.turns] == [
+        ("alice", SPOKEN, "one"), ("bob", SPOKEN, "two")]
+
+
+@pytest.mark.parametrize("key", ["dialogue", "chat_history", "utterances", "transcript", "log_turns"])
+def test_message_lists_under_conversation_like_keys_are_read(key):
+    assert chatjson.is_conversation({key: [{"speaker": "a", "text": "hi"}]})
+
+
+@pytest.mark.parametrize("value", [
+    {"runs": [{"name": "run1", "output": "logs/run1.txt"}]},       # run metadata
+    {"env": [{"name": "PATH", "value": "/usr/bin"}]},               # config
+    {"images": [{"prompt": "a lantern", "path": "img/1.png"}]},    # image state
+    {"messages": [{"turn": 1, "tokens": 30}]},                      # no speaker, no text
+    {"history": [{"speaker": "a"}]},                                # a speaker but no text
+    {"messages_seen": 12, "turns": 4},
+])
+def test_lists_that_are_not_messages_stay_not_a_transcript(value):
+    assert not chatjson.is_conversation(value)
+    doc = Document.from_bytes("meta.json", json.dumps(value).encode())
+    assert skip_reason(doc).reason == "not a transcript"
+
+
+def test_a_model_field_naming_a_model_is_both_speaker_and_model():
+    value = {"exchanges": [{"model": "gpt-4o", "response": "hi"}, {"model": "B", "response": "yo"}]}
+    conversation = chatjson.conversation_from_object(value, "x", "x")
+    assert [(t.speaker, t.model) for t in conversation.turns] == [("gpt-4o", "gpt-4o"), ("B", None)]
+
+
+def test_models_come_from_participants_models_or_one_top_level_model():
+    records = [{"speaker": "explorer", "text": "a"}, {"speaker": "simulator", "text": "b"}]
+    for extra, expected in [
+        ({"participants": {"explorer": "opus", "simulator": "sonnet"}}, ["opus", "sonnet"]),
+        ({"metadata": {"models": {"explorer": "opus"}, "model": "haiku"}}, ["opus", "haiku"]),
+        ({"model": "gpt-5"}, ["gpt-5", "gpt-5"]),
+        ({"experiment_info": {"model_1": "opus"}}, [None, None]),
+    ]:
+        conversation = chatjson.conversation_from_object({"history": records, **extra}, "x", "x")
+        assert [t.model for t in conversation.turns] == expected, extra
+
+
+def test_runner_errors_in_records_are_system_turns_never_spoken():
+    value = {"history": [
+        {"speaker": "Claude_A", "text": "hello"},
+        {"speaker": "Claude_B", "error": "Timeout after 300s"},
+        {"speaker": "Claude_A", "text": "Error: rate limited", "finish_reason": "error"},
+        {"speaker": "Claude_B", "text": "Error: no such file (said in a terminal role-play)"},
+        {"round": 2},
+    ]}
+    conversation = chatjson.conversation_from_object(value, "x", "x")
+    assert [(t.speaker, t.role, t.text) for t in conversation.turns] == [
+        ("Claude_A", SPOKEN, "hello"),
+        ("Claude_B", SYSTEM, "Timeout after 300s"),
+        ("Claude_A", SYSTEM, "Error: rate limited"),
+        ("Claude_B", SPOKEN, "Error: no such file (said in a terminal role-play)"),
+    ]
+
+
+def test_system_speakers_and_system_prompts_of_records_are_prompt_text():
+    value = {"exchanges": [
+        {"speaker": "system", "text": "be kind"},
+        {"speaker": "A", "system_prompt": "You are A.", "response": "hi"},
+        {"speaker": "A", "system_prompt": "You are A.", "response": "again"},
+    ]}
+    conversation = chatjson.conversation_from_object(value, "x", "x")
+    assert [(t.speaker, t.role, t.text) for t in conversation.turns] == [
+        ("system", SYSTEM, "be kind"), ("A", SYSTEM, "You are A."), ("A", SPOKEN, "hi"),
+        ("A", SPOKEN, "again"),
+    ]
+
+
+def test_experiment_logs_in_jsonl_are_one_conversation_per_line():
+    line = json.dumps({"messages": [{"agent": "explorer", "output": "gate"}], "model": "opus"})
+    doc = Document.from_bytes("agents.jsonl", f"{line}\n{line}\n".encode())
+    conversations = list(chatjson.load(doc))
+    assert [(c.id, [(t.speaker, t.model, t.line, t.verbatim) for t in c.turns])
+            for c in conversations] == [
+        ("agents.jsonl#1", [("explorer", "opus", 1, True)]),
+        ("agents.jsonl#2", [("explorer", "opus", 2, True)]),
+    ]
+
+
+# --- counts per speaker, model and role against a reading written for the test ----------
+
+PHRASES = {"json-layouts/gate-gate": r"gate[\W_]+gate", "json-layouts/lantern": r"lantern"}
+
+
+def parts_text(value) -> str:
+    return value if isinstance(value, str) else "\n".join(part["text"] for part in value)
+
+
+def brute_exchanges(log: dict) -> list[tuple[str, str, str, str]]:
+    """(speaker, model, role, text): each response spoken unless it stopped with an error;
+    each input message not seen before is the receiving model's context."""
+    meta, said, seen = log["metadata"], [], set()
+    for exchange in log["exchanges"]:
+        speaker = exchange["model"]
+        model = exchange.get("model_id") or meta[f"model_{speaker.lower()}"]
+        for message in exchange["input_messages"]:
+            text = parts_text(message["content"])
+            if text not in seen:
+                said.append((speaker, model, "context", text))
+            seen.add(text)
+        text = parts_text(exchange["response"])
+        seen.add(text)
+        said.append((speaker, model, "system" if exchange["stop_reason"] == "error" else "spoken",
+                     text))
+    return said
+
+
+def brute_history(log: dict) -> list[tuple[str, str, str, str]]:
+    model = log["experiment_info"]["model"]
+    said = [(m["speaker"], model, "spoken", m["message"]) for m in log["conversation_history"]]
+    return [*said, ("analysis_report", "", "system", log["analysis_report"])]
+
+
+def brute_agents(log: dict) -> list[tuple[str, str, str, str]]:
+    return [(m["agent"], "", "spoken", m["output"]) for m in log["messages"]]
+
+
+@pytest.mark.parametrize(("name", "reading"), [
+    ("letters_exchanges.json", brute_exchanges),
+    ("conversation_history.json", brute_history),
+    ("agents_messages.json", brute_agents),
+])
+@pytest.mark.parametrize("role", ["spoken", "system", "context"])
+def test_hits_per_speaker_and_model_match_a_reading_of_the_json(name, reading, role):
+    from click.testing import CliRunner
+
+    from backrooms_scan.cli import main
+
+    said = reading(json.loads((FIXTURES / name).read_text(encoding="utf-8")))
+    expected = {"speaker": Counter(), "model": Counter(), "pattern": Counter()}
+    for speaker, model, turn_role, text in said:
+        if turn_role != role:
+            continue
+        for pattern, regex in PHRASES.items():
+            found = len(re.findall(f"(?i)(?={regex})", text))
+            expected["speaker"][speaker] += found
+            expected["model"][model] += found
+            expected["pattern"][pattern] += found
+    result = CliRunner().invoke(main, [
+        "scan", str(FIXTURES / name), "-p", str(FIXTURES / "phrases.yaml"), "--role", role,
+        "-f", "json", "--by", "speaker", "--by", "model"], catch_exceptions=False)
+    summary = json.loads(result.stdout)
+    roles = Counter(turn_role for *_, turn_role, _ in said)
+    assert summary["turns"] == {kind: roles[kind] for kind in ("spoken", "system", "context")}
+    for by in ("speaker", "model"):
+        got = {row["value"]: row["hits"] for row in summary["by"][by] if row["hits"]}
+        assert got == {value: n for value, n in expected[by].items() if n}, by
+    got = {f"{row['set']}/{row['pattern']}": row["hits"] for row in summary["patterns"]}
+    assert got == {pattern: expected["pattern"][pattern] for pattern in PHRASES}
+    assert summary["hits"] == summary["hits_including_replays"] == sum(expected["pattern"].values())

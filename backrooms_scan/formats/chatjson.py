@@ -1,4 +1,27 @@
-"""Chat JSON / JSONL exports (format C): ShareGPT, OpenAI-messages and archive conversations.
+"""Chat JSON / JSONL exports (format C): ShareGPT, OpenAI, archive and experiment logs.
+
+Which object is a conversation: ShareGPT (`conversations` of `from`/`value`),
+OpenAI and archive exports (`messages` of `role`/`content`) keep their own rules;
+any other object holding a message list is read by the generic reader: a list
+under a key named like one (`messages`, `exchanges`, `conversation_history`,
+`turns`, `dialogue`...) with records that have a speaker field (`role`, `from`,
+`speaker`, `agent`, `name`, `author`, `model`) and a text field (`content`,
+`text`, `message`, `value`, `response`, `output`; a string or a list of parts).
+Roles in the generic reader: a record is spoken, except a `system`/`developer`
+speaker or a record the runner marked as failed (`stop_reason`/`finish_reason`
+`error` or `timeout`, or an `error` field), which is a `system` turn.
+`input_messages` are what the speaker was fed: earlier turns replayed and the
+seed prompt. Each of their texts not seen before in the conversation is one
+`context` turn of that speaker, so a replayed turn is never counted twice and
+the seed stays searchable. A record's `system_prompt` is a `system` turn (once),
+and an `analysis_report` written about the conversation a `system` turn at its end.
+Models: the record's `model_id`/`model_name`/`model` (a one-character `model: A`
+is a speaker label), else the speaker's entry in `participants` or `models`, or
+`model_<x>` for a speaker ending in the label x (`A`, `Claude_A` -> `model_a`),
+else the conversation's one `model`. Scenario (`scenario`, `experiment_tag`,
+`template`) and start time (`started_at`, `timestamp`, `created_at`, `start`,
+`start_time`) come from the object or its `metadata`/`experiment_info`/`meta`/
+`info` sub-object. A file whose values hold no message list is "not a transcript".
 
 One loader reads a single JSON document, a top-level array of conversations
 (streamed with ijson, memory bounded by one conversation) and JSONL (one
@@ -132,33 +155,31 @@ def conversation_from_object(
     value: object, conversation_id: str, source: str, line: int = 1, column: int = 1,
     raw_line: str | None = None,
 ) -> Conversation | None:
-    """The conversation held by one ShareGPT, OpenAI-messages or archive object, else None.
+    """The conversation held by one JSON object (see `messages_of`), else None.
 
     With `raw_line` (the JSONL line the object was read from), a message whose JSON
     string needed no escapes is placed exactly, so its hits get their own columns.
     """
-    sharegpt, messages = _message_lists(value)
-    if sharegpt is not None:
-        said: Iterable[_Message] = _sharegpt_messages(value, sharegpt)
-    elif messages is not None:
-        said = chain(_archive_system_prompts(value), _openai_messages(value, messages))
-    else:
+    if not isinstance(value, dict):
         return None
-    scenario = _scenario_name(value.get("scenario"))
-    started = _timestamp_of(value)
+    info = _ConversationInfo.of(value)
+    said = messages_of(value, info)
+    if said is None:
+        return None
     placed = _Placer(raw_line)
     turns = tuple(
         Turn(
             conversation=conversation_id, index=index, speaker=message.speaker,
             role=message.role, text=message.text, source=source, line=line,
-            model=message.model, scenario=scenario, timestamp=message.timestamp or started,
+            model=message.model, scenario=info.scenario,
+            timestamp=message.timestamp or info.started,
             **placed.position(message.text, column),
         )
         for index, message in enumerate(said, start=1)
     )
     return Conversation(
         id=conversation_id, source=source, format=NAME, turns=turns,
-        scenario=scenario, timestamp=started,
+        scenario=info.scenario, timestamp=info.started,
     )
 
 
@@ -189,67 +210,230 @@ class _Message:
 
 
 def is_conversation(value: object) -> bool:
-    """Whether a decoded JSON value has the shape of one of the three conversation styles."""
-    return _message_lists(value) != (None, None)
+    """Whether a decoded JSON value holds a list of messages (see `messages_of`)."""
+    return messages_of(value) is not None
 
 
-def _message_lists(value: object) -> tuple[list[dict] | None, list[dict] | None]:
-    """(ShareGPT messages, OpenAI/archive messages) of a conversation object; both None if not one."""
+def messages_of(value: object, info: _ConversationInfo | None = None) -> Iterator[_Message] | None:
+    """The messages of a conversation object, in order; None when it holds no message list.
+
+    ShareGPT (`conversations` of `from`/`value`), OpenAI and archive (`messages` of
+    `role`/`content`, rounds flattened, `scenario.system_prompts` first) keep their
+    own rules; any other object is read by the generic reader (`_generic_messages`).
+    """
     if not isinstance(value, dict):
-        return None, None
+        return None
+    info = info or _ConversationInfo.of(value)
     sharegpt = _message_list(value.get("conversations"), ("from", "role"))
     if sharegpt is not None:
-        return sharegpt, None
-    return None, _message_list(value.get("messages"), ("role",))
+        return _sharegpt_messages(info, sharegpt)
+    messages = _message_list(value.get("messages"), ("role",))
+    if messages is not None:
+        return chain(_archive_system_prompts(value, info), _openai_messages(info, messages))
+    records = _generic_message_list(value)
+    if records is not None:
+        return _generic_messages(value, info, records)
+    return None
 
 
-def _sharegpt_messages(conversation: dict, messages: list[dict]) -> Iterator[_Message]:
+def _sharegpt_messages(info: _ConversationInfo, messages: list[dict]) -> Iterator[_Message]:
     """ShareGPT `from`/`value` messages (some exports write `role`/`content` instead)."""
-    model = _text_or_none(conversation.get("model"))
     for message in messages:
         speaker = _speaker(message.get("from", message.get("role")))
         yield _Message(
             speaker,
             Role.SYSTEM if speaker == "system" else Role.SPOKEN,
             content_text(message["value"] if "value" in message else message.get("content")),
-            _text_or_none(message.get("model")) or model,
+            info.model_for(message, speaker),
             _timestamp_of(message),
         )
 
 
-def _openai_messages(conversation: dict, messages: list[dict]) -> Iterator[_Message]:
+def _openai_messages(info: _ConversationInfo, messages: list[dict]) -> Iterator[_Message]:
     """OpenAI-style messages; in archive exports `role` is the actor, its model in participants."""
-    model = _text_or_none(conversation.get("model"))
-    models_by_actor = _participant_models(conversation)
     for message in messages:
         role = _speaker(message.get("role"))
         yield _Message(
             _text_or_none(message.get("name")) or role,
             Role.SYSTEM if role in SYSTEM_ROLES else Role.SPOKEN,
             content_text(message.get("content")),
-            _text_or_none(message.get("model")) or models_by_actor.get(role) or model,
+            info.model_for(message, role),
             _timestamp_of(message),
         )
 
 
-def _archive_system_prompts(conversation: dict) -> Iterator[_Message]:
+def _archive_system_prompts(conversation: dict, info: _ConversationInfo) -> Iterator[_Message]:
     scenario = conversation.get("scenario")
     prompts = scenario.get("system_prompts") if isinstance(scenario, dict) else None
     if not isinstance(prompts, dict):
         return
-    model = _text_or_none(conversation.get("model"))
-    models_by_actor = _participant_models(conversation)
     for actor, prompt in prompts.items():
-        yield _Message(
-            str(actor), Role.SYSTEM, content_text(prompt), models_by_actor.get(str(actor)) or model
-        )
+        yield _Message(str(actor), Role.SYSTEM, content_text(prompt), info.model_for({}, str(actor)))
 
 
-def _participant_models(conversation: dict) -> dict[str, str]:
-    participants = conversation.get("participants")
-    if not isinstance(participants, dict):
-        return {}
-    return {str(actor): model for actor, model in participants.items() if _text_or_none(model)}
+# --- the generic reader: any object holding a list of message-like records --------------
+
+# A message list is a list under a key named like one, holding at least one record
+# with a speaker field and a text field. The first key of each tuple present wins.
+MESSAGE_LIST_KEY = re.compile(
+    r"(?:^|_)(?:messages?|conversations?|history|exchanges?|turns?|dialog(?:ue)?s?"
+    r"|transcripts?|chat|utterances?)$",
+    re.IGNORECASE,
+)
+TEXT_KEYS = ("content", "text", "message", "value", "response", "output")
+SPEAKER_KEYS = ("role", "from", "speaker", "agent", "name", "author", "model")
+# A record's texts that were fed to its speaker, not said by it: earlier turns
+# replayed, or the seed prompt.
+REPLAY_KEYS = ("input_messages",)
+PROMPT_KEYS = ("system_prompt",)
+# Texts written about the conversation after it ended.
+REPORT_KEYS = ("analysis_report", "analysis")
+# How a runner marks a record whose text is its own error message, not the model's.
+RUNNER_STOPS = frozenset({"error", "timeout"})
+STOP_KEYS = ("stop_reason", "finish_reason")
+
+
+def _generic_message_list(value: dict) -> list[dict] | None:
+    for key, items in value.items():
+        if isinstance(items, list) and MESSAGE_LIST_KEY.search(str(key)):
+            records = _flattened_dicts(items)
+            if any(_speaker_key(record) and _text_key(record) for record in records):
+                return records
+    return None
+
+
+def _generic_messages(
+    conversation: dict, info: _ConversationInfo, records: list[dict]
+) -> Iterator[_Message]:
+    """Each record's speech; its replayed input as `context` turns, each text once.
+
+    A replayed text already seen in the conversation (an earlier response, or the
+    same seed prompt fed again) is not repeated, so nothing is counted twice.
+    """
+    seen: set[str] = set()
+
+    def first_time(text: str) -> bool:
+        key = text.strip()
+        if not key or key in seen:
+            return False
+        seen.add(key)
+        return True
+
+    for record in records:
+        speaker_key = _speaker_key(record)
+        if speaker_key is None and _text_key(record) is None and not _runner_error(record):
+            continue  # a record of the runner's bookkeeping, holding no text
+        speaker = _speaker(record.get(speaker_key)) if speaker_key else "unknown"
+        model = info.model_for(record, speaker, speaker_key)
+        when = _timestamp_of(record)
+        for key in PROMPT_KEYS:
+            prompt = content_text(record.get(key))
+            if first_time(prompt):
+                yield _Message(speaker, Role.SYSTEM, prompt, model, when)
+        for key in REPLAY_KEYS:
+            for replayed in _flattened(record.get(key)):
+                text = content_text(_text_of(replayed) if isinstance(replayed, dict) else replayed)
+                if first_time(text):
+                    yield _Message(speaker, Role.CONTEXT, text, model, when)
+        error = _runner_error(record)
+        text = _text_of(record)
+        text = content_text(text) if text is not None else error or ""
+        first_time(text)
+        runner_or_prompt = error is not None or speaker in SYSTEM_ROLES
+        yield _Message(speaker, Role.SYSTEM if runner_or_prompt else Role.SPOKEN, text, model, when)
+    for key in REPORT_KEYS:
+        report = content_text(conversation.get(key))
+        if report.strip():
+            yield _Message(key, Role.SYSTEM, report, None)
+
+
+def _speaker_key(record: dict) -> str | None:
+    return next((key for key in SPEAKER_KEYS if _text_or_none(record.get(key))), None)
+
+
+def _text_key(record: dict) -> str | None:
+    return next((key for key in TEXT_KEYS if isinstance(record.get(key), (str, list, dict))), None)
+
+
+def _text_of(record: dict) -> object:
+    key = _text_key(record)
+    return None if key is None else record[key]
+
+
+def _runner_error(record: dict) -> str | None:
+    """The runner's error text when the record is one, '' when its own text is the error."""
+    error = record.get("error")
+    if isinstance(error, str) and error.strip():
+        return error
+    if error or any(record.get(key) in RUNNER_STOPS for key in STOP_KEYS):
+        return ""
+    return None
+
+
+def _flattened(value: object) -> list:
+    if not isinstance(value, list):
+        return []
+    return list(chain.from_iterable(item if isinstance(item, list) else (item,) for item in value))
+
+
+def _flattened_dicts(value: list) -> list[dict]:
+    return [item for item in _flattened(value) if isinstance(item, dict)]
+
+
+# --- what a conversation object says about itself ------------------------------------
+
+METADATA_KEYS = ("metadata", "experiment_info", "meta", "info")
+START_KEYS = (*TIMESTAMP_KEYS, "start", "start_time")
+SCENARIO_KEYS = ("scenario", "experiment_tag", "template")
+MODEL_KEYS = ("model_id", "model_name")
+# `model: A` names a position, not a model.
+POSITIONAL_LABEL = re.compile(r"[A-Za-z0-9]")
+SPEAKER_SUFFIX = re.compile(r"(?:^|[\s_-])([A-Za-z0-9])$")
+
+
+@dataclass(frozen=True, slots=True)
+class _ConversationInfo:
+    """Scenario, start time and models, from the object and its metadata sub-objects."""
+
+    scenario: str | None
+    started: str | None
+    model: str | None
+    models: dict[str, str]  # by speaker: `participants`, `models`, `model_a`/`model_b`...
+
+    @classmethod
+    def of(cls, value: dict) -> _ConversationInfo:
+        places = [value, *(value[key] for key in METADATA_KEYS if isinstance(value.get(key), dict))]
+        scenario = next((name for place in places for key in SCENARIO_KEYS
+                         if (name := _scenario_name(place.get(key)))), None)
+        started = next((when for place in places if (when := _timestamp_of(place, START_KEYS))),
+                       None)
+        model = next((name for place in places if (name := _text_or_none(place.get("model")))),
+                     None)
+        models: dict[str, str] = {}
+        for place in reversed(places):
+            for key in ("participants", "models"):
+                if isinstance(place.get(key), dict):
+                    models.update(_named_models(place[key]))
+            models.update({key[len("model_"):].lower(): name for key, name in place.items()
+                           if key.startswith("model_") and _text_or_none(name)})
+        return cls(scenario, started, model, models)
+
+    def model_for(self, record: dict, speaker: str, speaker_key: str | None = None) -> str | None:
+        """The model of a message: its own, its speaker's, or the conversation's one model."""
+        own_keys = MODEL_KEYS if speaker_key == "model" else (*MODEL_KEYS, "model")
+        own = next((name for key in own_keys if (name := _text_or_none(record.get(key)))), None)
+        if own:
+            return own
+        if speaker_key == "model" and not POSITIONAL_LABEL.fullmatch(speaker):
+            return speaker
+        suffix = SPEAKER_SUFFIX.search(speaker)
+        return (self.models.get(speaker)
+                or (self.models.get(suffix.group(1).lower()) if suffix else None)
+                or self.model)
+
+
+def _named_models(mapping: dict) -> dict[str, str]:
+    return {str(actor): model for actor, model in mapping.items() if _text_or_none(model)}
 
 
 def content_text(content: object) -> str:
@@ -280,8 +464,8 @@ def _scenario_name(scenario: object) -> str | None:
     return _text_or_none(scenario)
 
 
-def _timestamp_of(record: dict) -> str | None:
-    for key in TIMESTAMP_KEYS:
+def _timestamp_of(record: dict, keys: tuple[str, ...] = TIMESTAMP_KEYS) -> str | None:
+    for key in keys:
         value = record.get(key)
         if value is None or value == "" or isinstance(value, bool):
             continue
