@@ -109,14 +109,16 @@ class Scanner:
             elif isinstance(item, walk.Skipped):
                 yield FileResult(item.path, skipped=item.reason)
             else:
-                yield from self.iter_input(item)
+                # The unit itself (not an archive member) is what the user named.
+                yield from self.iter_input(item, explicit=requested and item.path == unit)
 
-    def iter_input(self, item: walk.Input) -> Iterator[FileResult]:
-        """One file's result, in pieces when its hit turns would hold too much text."""
+    def iter_input(self, item: walk.Input, explicit: bool = False) -> Iterator[FileResult]:
+        """One file's result, in pieces when its hit turns would hold too much text.
+        `explicit` (the user named this file, or it is stdin) lets plain text be read."""
         piece, doc, read_any = FileResult(item.path), None, False
         try:
             doc = Document.from_input(item, fix_text=self.options.fix_text)
-            fmt = self._format_of(doc)
+            fmt = self._format_of(doc, explicit)
             piece.format = fmt.name
             held = 0
             for conversation in fmt.load(doc):
@@ -136,11 +138,11 @@ class Scanner:
             piece.notices, piece.repaired = doc.notices.items, doc.repaired
         yield piece
 
-    def _format_of(self, doc: Document) -> formats.Format:
+    def _format_of(self, doc: Document, explicit: bool) -> formats.Format:
         reason = classify_head(doc.head)
         if reason:
             raise SkipFile(reason)
-        fmt = self.forced or formats.detect(doc)
+        fmt = self.forced or formats.detect(doc, plain_text_fallback=explicit)
         if fmt is None:
             raise SkipFile("not a recognised transcript format")
         return fmt

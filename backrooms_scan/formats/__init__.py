@@ -17,7 +17,10 @@ FORMAT_MODULES = (
     "forklog",
     "chatjson",
     "chatlines",
+    "text",
 )
+# What a file that no format claims is read as, when the user named it.
+PLAIN_TEXT = "text"
 
 
 @dataclass(frozen=True)
@@ -51,12 +54,15 @@ def by_name(name: str) -> Format:
     raise KeyError(name)
 
 
-def detect(doc: Document) -> Format | None:
-    """The format whose sniffer is most confident about this document, if any is."""
+def detect(doc: Document, *, plain_text_fallback: bool = False) -> Format | None:
+    """The format whose sniffer is most confident about this document, if any is; with
+    `plain_text_fallback`, plain text when none is."""
     head = doc.head_text()
     best, best_score = None, 0.0
     for fmt in all_formats():
         score = fmt.sniff(doc.name, head)
         if score > best_score:
             best, best_score = fmt, score
+    if best is None and plain_text_fallback:
+        return by_name(PLAIN_TEXT)
     return best
