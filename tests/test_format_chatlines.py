@@ -163,6 +163,38 @@ def test_turns_are_verbatim_slices_with_ids_and_indexes():
         assert lines[turn.line - 1][turn.column - 1 :].startswith(turn.text.split("\n")[0])
 
 
+def test_runner_error_lines_are_system_turns_between_the_spoken_ones():
+    conversation = only_conversation(fixture_doc("runner_errors.txt"))
+    lines = (FIXTURES / "runner_errors.txt").read_text().split("\n")
+    assert turn_rows(conversation) == [
+        ("Explorer", SPOKEN, None, 1, 11, "shall we begin the chant?", None),
+        ("Oracle", SPOKEN, None, 2, 9, "gate gate paragate", None),
+        ("Error", SYSTEM, None, 3, 8, "model not found: oracle-v2", None),
+        ("Explorer", SPOKEN, None, 4, 11, "are you still there?", None),
+        ("Error", SYSTEM, None, 5, 8, "model not found: oracle-v2", None),
+        ("Oracle", SPOKEN, None, 6, 9,
+         "parasamgate, I am here.\nthe line continues with gate gate paragate", None),
+        ("Explorer", SPOKEN, None, 8, 11, "then say it once more", None),
+        ("Oracle", SPOKEN, None, 9, 9, "gate gate paragate parasamgate bodhi svaha", None),
+        ("Error", SYSTEM, None, 10, 8,
+         "rate limit exceeded (retry in 20s); last prompt was gate gate paragate", None),
+    ]
+    error_lines = [line for line in lines if line.startswith("Error: ")]
+    assert Counter(t.role for t in conversation.turns)[SYSTEM] == len(error_lines) == 3
+
+
+def test_a_single_runner_error_is_not_read_as_text_of_the_turn_before():
+    doc = Document.from_bytes("log.txt", b"A: one\nB: two\nError: timeout\nA: three\nB: four\n")
+    assert [(t.speaker, t.role, t.text) for t in only_conversation(doc).turns] == [
+        ("A", SPOKEN, "one"), ("B", SPOKEN, "two"), ("Error", SYSTEM, "timeout"),
+        ("A", SPOKEN, "three"), ("B", SPOKEN, "four"),
+    ]
+
+
+def test_runner_errors_are_not_evidence_of_a_conversation():
+    assert chatlines.sniff("x.txt", "A: one\nError: x\nA: two\nError: y\nA: three\n") == 0.0
+
+
 def test_ansi_coloured_transcript_is_read_without_the_escape_codes():
     conversation = only_conversation(fixture_doc("ansi_session.txt"))
     assert turn_rows(conversation) == [

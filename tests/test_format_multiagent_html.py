@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import random
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -94,6 +95,47 @@ def test_span_template_gives_speaker_model_and_roles_per_message():
         ("User", CONTEXT, None, 27, 17, "keep going"),
         ("AI-2", SPOKEN, None, 36, 17, "parasamgate bodhi svaha"),
     ]
+
+
+RUNNER_OUTPUT = "conversation_full_runner_output.html"
+
+
+def test_runner_output_in_agent_and_user_boxes_is_system_text():
+    conversation = only_conversation(fixture_doc(RUNNER_OUTPUT))
+    opus, gpt = "Claude 3 Opus", "GPT-4o"
+    assert [(t.index, *row) for t, row in zip(conversation.turns, turn_rows(conversation))] == [
+        (1, "AI-1", SPOKEN, opus, 12, 17, "we stand at the gate\ngate gate paragate"),
+        (2, "AI-2", SYSTEM, gpt, 18, 17, "Error: 404 - model not found: example/gpt-4o-nightly"),
+        (3, "AI-2", SPOKEN, gpt, 24, 17, "the door opens onto a field of static"),
+        (4, "AI-2", SYSTEM, gpt, 24, 17, "[AI-2 generated an image]"),
+        (5, "System", SYSTEM, None, 32, 17, "AI-1 muted AI-3 for two turns"),
+        (6, "User", SYSTEM, None, 38, 17,
+         ('Search results for "gate gate paragate":\n'
+         "1. The Heart Sutra, a short text - example.org/sutra\n"
+         "2. Gate gate paragate, explained - example.org/gate")),
+        (7, "User", CONTEXT, None, 44, 17, "say it once more, all of it"),
+        (8, "AI-1", SYSTEM, opus, 50, 17,
+         "Status: AI-3 (Gemini 2.5 Pro) is unavailable, skipping its turn"),
+        (9, "AI-1", SPOKEN, opus, 50, 17, "gate gate paragate parasamgate bodhi svaha"),
+        (10, "AI-2", SYSTEM, gpt, 56, 17, "HTTP 503 Service Unavailable"),
+    ]
+
+
+def test_every_line_of_every_message_is_in_exactly_one_turn_of_the_right_role():
+    page = (FIXTURES / RUNNER_OUTPUT).read_text()
+    boxes = re.findall(r'<div class="message ([\w-]+)">.*?<div class="content">(.*?)</div>',
+                       page, re.DOTALL)
+    expected = Counter()
+    for kind, content in boxes:
+        lines = html.unescape(content).split("<br>")
+        search_echo = kind == "user" and lines[0].startswith("Search results")
+        for line in lines:
+            runner = line.startswith(("Error:", "HTTP ", "Status:", "[")) or search_echo
+            role = SYSTEM if runner or kind == "agent-notification" else (
+                CONTEXT if kind == "user" else SPOKEN)
+            expected[(role, line)] += 1
+    turns = only_conversation(fixture_doc(RUNNER_OUTPUT)).turns
+    assert Counter((t.role, line) for t in turns for line in t.text.split("\n")) == expected
 
 
 def test_the_same_slot_can_change_model_between_turns():

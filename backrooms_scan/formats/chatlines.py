@@ -9,9 +9,13 @@ taken for speakers:
 - when most turn lines carry a `[HH:MM:SS]` stamp, lines without one are text;
 - when at least two speakers each start several turns, a name that starts only one
   line (`Note: ...`, `Step 1: ...`) is read as text of the turn before it; `System`
-  is exempt, since a log often opens with a single system line.
+  and `Error` are exempt, since a log often opens with a single system line and the
+  runner writes an `Error: ...` line when a call fails.
 
-A speaker called `System` is prompt text (Role.SYSTEM); everyone else is Role.SPOKEN.
+A speaker called `System` is prompt text and `Error: model not found` is the runner's
+output: both are Role.SYSTEM turns (speaker `System`, `Error`), never spoken; everyone
+else is Role.SPOKEN. In a log whose turn lines carry stamps, an unstamped `Error:` line
+is text of the turn it is in (a simulated terminal prints such lines too).
 `[HH:MM:SS]` is only a time of day: it becomes the turn timestamp when a date is known,
 from the stamp itself (`[2024-05-01 21:04:55]`) or from the file name (YYYYMMDD or
 YYYY-MM-DD); a time earlier than the previous one moves to the next day. ANSI colour
@@ -49,7 +53,8 @@ SNIFF_LINES = 400
 TURN_LINE_SHARE = 0.6
 SNIFF_SCORE = 0.4
 MIN_SPEAKER_CHANGES = 2
-SYSTEM_SPEAKERS = frozenset({"system"})
+# Lines by these names are prompt text or the runner's own output, not speech.
+SYSTEM_SPEAKERS = frozenset({"system", "error"})
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,7 @@ def sniff(name: str, head_text: str) -> float:
 
 def _alternates(starts: list[TurnStart]) -> bool:
     """Several turns, the speaker changing at least twice, some speaker coming back."""
-    speakers = [start.speaker for start in starts]
+    speakers = [start.speaker for start in starts if not _is_system(start.speaker)]
     changes = sum(1 for before, after in pairwise(speakers) if before != after)
     return changes >= MIN_SPEAKER_CHANGES and len(set(speakers)) < len(speakers)
 

@@ -13,6 +13,14 @@ Roles, by message KIND:
 - `system` and `agent-notification` (and any other kind): Role.SYSTEM, speaker from the
   header if there is one, else `System`.
 
+The runner also writes into the agents' and the user's boxes; those words are Role.SYSTEM
+turns with the box's speaker and model, never speech:
+- in an agent's message, lines of HTTP or API errors (`Error: 404 - model not found`,
+  `HTTP 503 Service Unavailable`), app status (`Status: AI-3 is unavailable`) and image
+  notices (`[AI-1 generated an image]`): each run of such lines is a turn of its own, so
+  a message can give a spoken turn and a system turn;
+- a user box that opens with `Search results` is the echo of a web search.
+
 Turn text is the content div's text: `<br>` and block elements become line breaks,
 entities are unescaped, images (inline base64 included) and scripts give no text. Text is
 not verbatim; line and column are those of the content div's start tag. A timestamp such
@@ -52,6 +60,15 @@ BLOCK_ELEMENTS = frozenset(
 SILENT_ELEMENTS = frozenset({"script", "style", "template", "noscript", "svg"})
 FIELD_CLASSES = ("content", "timestamp", "ai-name", "model-name", "header")
 ROLE_OF_KIND = {"assistant": Role.SPOKEN, "user": Role.CONTEXT}
+# The runner's own lines inside an agent's message: HTTP and API errors, app status,
+# notices of the images and videos an agent made.
+RUNNER_LINE = re.compile(
+    r"(?:(?:API )?Error(?: code)?:? *|HTTP *)?[45]\d\d(?: -|:| [A-Z])"
+    r"|Status: "
+    r"|\[[^\[\]\n]* generated an? (?:image|video)\b[^\[\]\n]*\]$"
+)
+# What the runner echoes into a user box after a web search.
+SEARCH_ECHO = re.compile(r"\[?(?:Web )?Search results\b", re.IGNORECASE)
 
 
 def sniff(name: str, head_text: str) -> float:
@@ -214,22 +231,43 @@ def _iter_turns(doc: Document, messages: list[Message]) -> Iterator[Turn]:
         if message.content_position is None:
             doc.notices.add(f"{message.kind} message without a content part was skipped")
             continue
-        index += 1
         speaker, model = _speaker_and_model(message)
         line, column = message.content_position
-        yield Turn(
-            conversation=doc.path,
-            index=index,
-            speaker=speaker,
-            role=ROLE_OF_KIND.get(message.kind, Role.SYSTEM),
-            text=message.part("content").strip(),
-            source=doc.path,
-            line=line,
-            column=column,
-            model=model,
-            timestamp=parse_timestamp(message.part("timestamp")),
-            verbatim=False,
-        )
+        timestamp = parse_timestamp(message.part("timestamp"))
+        for role, text in _parts_by_role(message):
+            index += 1
+            yield Turn(
+                conversation=doc.path,
+                index=index,
+                speaker=speaker,
+                role=role,
+                text=text,
+                source=doc.path,
+                line=line,
+                column=column,
+                model=model,
+                timestamp=timestamp,
+                verbatim=False,
+            )
+
+
+def _parts_by_role(message: Message) -> list[tuple[Role, str]]:
+    """The message's text as (role, text) turns: runner lines in an agent's message are
+    split off as system turns, a search-result echo in a user box is one system turn."""
+    text = message.part("content").strip()
+    role = ROLE_OF_KIND.get(message.kind, Role.SYSTEM)
+    if message.kind == "user" and SEARCH_ECHO.match(text):
+        return [(Role.SYSTEM, text)]
+    if role is not Role.SPOKEN:
+        return [(role, text)]
+    runs: list[tuple[Role, list[str]]] = []
+    for line in text.split("\n"):
+        line_role = Role.SYSTEM if RUNNER_LINE.match(line.strip()) else Role.SPOKEN
+        if runs and (runs[-1][0] is line_role or not line.strip()):
+            runs[-1][1].append(line)
+        else:
+            runs.append((line_role, [line]))
+    return [(run_role, "\n".join(lines).strip()) for run_role, lines in runs]
 
 
 def _speaker_and_model(message: Message) -> tuple[str, str | None]:
