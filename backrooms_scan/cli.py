@@ -4,39 +4,89 @@ from __future__ import annotations
 
 import os
 import sys
-import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
-from backrooms_scan.status import ExitStatus
+from backrooms_scan import interrupt
+from backrooms_scan.environment import COLOR_CHOICES, Environment
+from backrooms_scan.status import ExitStatus, Failure
 
 PROG = "backrooms-scan"
 ROLES = ("spoken", "system", "context", "all")
 BY = ("model", "speaker", "scenario", "month", "conversation", "file")
 
 
-class UsageFailure(click.UsageError):
-    """Usage errors exit 2, like grep's: 1 means 'no match'."""
-
-    exit_code = ExitStatus.ERROR
-
-
-def fail(message: str) -> None:
-    click.echo(f"{PROG}: {message}", err=True)
-    sys.exit(ExitStatus.ERROR)
-
-
 def sample_dir() -> Path:
     return Path(__file__).parent / "sample"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Program(click.Group):
+    """The command group; `main` returns (or exits with) the command's exit status."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True, **extra) -> int:
+        env = extra.pop("obj", None) or Environment.from_process()
+        status = run(self, list(sys.argv[1:] if args is None else args), env)
+        if standalone_mode:
+            sys.exit(status)
+        return status
+
+
+def run(program: click.Group, args: list[str], env: Environment) -> int:
+    """Parse and run one command line; this is where every outcome becomes an exit status."""
+    args = with_implicit_scan(program, args)
+    try:
+        with interrupt.armed():
+            status = click.Group.main(program, args, prog_name=env.program_name,
+                                      standalone_mode=False, obj=env)
+            unflushed = env.flush_stdout()
+            if unflushed:
+                raise Failure(f"cannot write stdout: {unflushed}")
+    except click.ClickException as error:
+        error.show(file=env.stderr)
+        return ExitStatus.ERROR
+    except click.Abort as error:  # click's wrapping of a KeyboardInterrupt during a prompt
+        env.error("interrupted")
+        return interrupt.status_of(error.__cause__ or error.__context__ or KeyboardInterrupt())
+    except Failure as error:
+        env.error(str(error))
+        return ExitStatus.ERROR
+    except BrokenPipeError:
+        env.silence_stdout()
+        return ExitStatus.FOUND
+    except KeyboardInterrupt as error:
+        env.error("interrupted")
+        return interrupt.status_of(error)
+    except OSError as error:
+        env.error(f"{error.strerror or error}")
+        return ExitStatus.ERROR
+    return ExitStatus.FOUND if status is None else int(status)
+
+
+def with_implicit_scan(program: click.Group, args: list[str]) -> list[str]:
+    """`backrooms-scan DUMP ...` means `backrooms-scan scan DUMP ...` when DUMP is a path."""
+    if args and args[0] not in program.commands and (args[0] == "-" or os.path.exists(args[0])):
+        return ["scan", *args]
+    return args
+
+
+def current_env() -> Environment:
+    return click.get_current_context().find_object(Environment)
+
+
+def echo(line: str = "") -> None:
+    current_env().stdout.write(line + "\n")
+
+
+@click.group(cls=Program, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="backrooms-scan", prog_name=PROG)
 def main() -> None:
     """Count what language models say to each other in transcript dumps.
 
     Exit status: 0 hits found, 1 none, 2 error, 3 a --fail-if threshold tripped.
+    `backrooms-scan DUMP...` is short for `backrooms-scan scan DUMP...`.
     """
 
 
@@ -54,7 +104,7 @@ def load_sets(pattern_paths, set_names):
     try:
         return load_pattern_sets(list(pattern_paths), list(set_names))
     except PatternError as error:
-        fail(str(error))
+        raise Failure(str(error)) from None
 
 
 @main.command()
@@ -75,7 +125,8 @@ def load_sets(pattern_paths, set_names):
 @click.option("-f", "--format", "output_format", metavar="FORMAT",
               help="table, plain, json, jsonl, csv or grep (default: table on a terminal, else plain).")
 @click.option("--count", "count_only", is_flag=True, help="Print only per-pattern totals.")
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing; the exit status tells.")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Print nothing on the terminal (a file given with -o is still written).")
 @click.option("--hits", "include_hits", is_flag=True, help="With --format json: list every hit.")
 @click.option("--by", multiple=True, type=click.Choice(BY), help="Add a breakdown (repeatable).")
 @click.option("-C", "--context", default=60, show_default=True, metavar="N",
@@ -86,6 +137,8 @@ def load_sets(pattern_paths, set_names):
               help="Snippets shown per pattern.")
 @click.option("--no-snippets", is_flag=True, help="Show no snippets.")
 @click.option("--chart", is_flag=True, help="Draw hits per model and per month.")
+@click.option("--color", type=click.Choice(COLOR_CHOICES), default="auto", show_default=True,
+              help="Colour on stdout (auto: on a terminal, unless NO_COLOR; FORCE_COLOR forces).")
 @click.option("--fail-if", "fail_if", multiple=True, metavar="EXPR",
               help="Exit 3 when EXPR holds, e.g. 'hits>100' or 'heart-sutra-mantra>0'.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
@@ -94,19 +147,18 @@ def load_sets(pattern_paths, set_names):
 @click.option("--engine", default="auto", show_default=True, metavar="NAME",
               help="Matching engine: auto, pyahocorasick or ahocorasick_rs.")
 @click.option("--no-fix-text", is_flag=True, help="Do not repair double-encoded UTF-8.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE.")
-def scan(paths, sample, pattern_paths, set_names, **options) -> None:
+@click.option("-o", "--output", metavar="FILE",
+              help="Write the report to FILE (`-` is stdout).")
+def scan(paths, sample, pattern_paths, set_names, **options) -> int:
     """Count pattern hits in transcript files, directories and archives (`-` reads stdin)."""
     paths = list(paths) + ([str(sample_dir())] if sample else [])
     if not paths:
-        raise UsageFailure("give at least one PATH, `-` for stdin, or --sample")
+        raise click.UsageError("give at least one PATH, `-` for stdin, or --sample")
     from backrooms_scan.run import ScanRequest, execute
 
     sets = load_sets(pattern_paths, set_names)
-    request = ScanRequest.from_cli(paths, sets, options, environ=os.environ,
-                                   stdout_is_tty=sys.stdout.isatty(),
-                                   stderr_is_tty=sys.stderr.isatty())
-    sys.exit(execute(request))
+    env = current_env()
+    return execute(ScanRequest.from_cli(paths, sets, options, env), env)
 
 
 @main.command()
@@ -115,11 +167,11 @@ def scan(paths, sample, pattern_paths, set_names, **options) -> None:
               type=click.Choice(["json", "plain", "table"]), help="Output format.")
 @click.option("--by", multiple=True, type=click.Choice(BY), help="Add a breakdown (repeatable).")
 @click.option("--fail-if", "fail_if", multiple=True, metavar="EXPR", help="As for scan.")
-def merge(results, output_format, by, fail_if) -> None:
+def merge(results, output_format, by, fail_if) -> int:
     """Combine the JSON results of `scan --shard I/N --format json` runs into one summary."""
     from backrooms_scan.run import merge_results
 
-    sys.exit(merge_results(list(results), output_format, list(by), list(fail_if)))
+    return merge_results(list(results), output_format, list(by), list(fail_if), current_env())
 
 
 @main.group()
@@ -132,25 +184,27 @@ def patterns() -> None:
 def patterns_list(pattern_paths, set_names) -> None:
     """Show the pattern sets and their patterns."""
     for pattern_set in load_sets(pattern_paths, set_names):
-        click.echo(f"{pattern_set.name}: {pattern_set.description or ''}".rstrip())
+        echo(f"{pattern_set.name}: {pattern_set.description or ''}".rstrip())
         for pattern in pattern_set.patterns:
             phrases = pattern.all_of or pattern.phrases
             joiner = " + " if pattern.all_of else " | "
-            click.echo(f"  {pattern.id}: {joiner.join(phrases)}")
+            echo(f"  {pattern.id}: {joiner.join(phrases)}")
 
 
 @patterns.command("check")
 @click.argument("files", nargs=-1, required=True)
-def patterns_check(files) -> None:
+def patterns_check(files) -> int:
     """Validate pattern files; print `file:line:col: message` for each problem."""
     from backrooms_scan.patterns import check_pattern_file
 
+    env = current_env()
     problems = [error for path in files for error in check_pattern_file(path)]
     for error in problems:
-        click.echo(str(error), err=True)
+        env.stderr.write(f"{error}\n")
     if problems:
-        sys.exit(ExitStatus.ERROR)
-    click.echo(f"{len(files)} pattern file(s) OK")
+        return ExitStatus.ERROR
+    echo(f"{len(files)} pattern file(s) OK")
+    return ExitStatus.FOUND
 
 
 @main.command("formats")
@@ -159,8 +213,4 @@ def list_formats() -> None:
     from backrooms_scan.formats import all_formats
 
     for fmt in all_formats():
-        click.echo(f"{fmt.name:18} {fmt.description}")
-
-
-def elapsed_since(start: float) -> float:
-    return round(time.perf_counter() - start, 3)
+        echo(f"{fmt.name:18} {fmt.description}")

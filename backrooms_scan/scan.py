@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from backrooms_scan import formats, walk
+from backrooms_scan import formats, interrupt, walk
 from backrooms_scan.decode import Document, classify_head
 from backrooms_scan.matcher import Matcher
 from backrooms_scan.model import Conversation, Hit, Notice, SkipFile, Turn
@@ -183,6 +183,7 @@ _worker: Scanner | None = None
 
 def _start_worker(sets: Sequence[PatternSet], options: ScanOptions) -> None:
     global _worker
+    interrupt.as_worker()
     _worker = Scanner(sets, options)
 
 
@@ -243,7 +244,8 @@ def run_scan(
 def _pool(jobs: int, sets: Sequence[PatternSet], options: ScanOptions):
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    return context.Pool(jobs, initializer=_start_worker, initargs=(list(sets), options))
+    with interrupt.blocked():  # workers start with signals held until they ignore SIGINT
+        return context.Pool(jobs, initializer=_start_worker, initargs=(list(sets), options))
 
 
 def worker_size(pool, unit) -> int | None:
