@@ -5,29 +5,28 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
-import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
-from typing import TextIO
 
+from backrooms_scan import interrupt
+from backrooms_scan.environment import Environment
 from backrooms_scan.model import Role
 from backrooms_scan.patterns import PatternSet
 from backrooms_scan.report import OUTPUT_FORMATS, ReportOptions, make_reporter
 from backrooms_scan.report.base import Reporter
+from backrooms_scan.report.destination import report_destination
+from backrooms_scan.report.problems import ProblemLog
 from backrooms_scan.report.progress import LazyProgress
-from backrooms_scan.scan import FileResult, ScanOptions, run_scan
+from backrooms_scan.scan import ScanOptions, run_scan
 from backrooms_scan.select import Selection
-from backrooms_scan.status import ExitStatus
+from backrooms_scan.status import ExitStatus, Failure
 from backrooms_scan.tally import Tally, result_from_state, state_of
-from backrooms_scan.thresholds import Threshold, ThresholdError, first_tripped, parse_threshold
-
-PROG = "backrooms-scan"
+from backrooms_scan.thresholds import Threshold, ThresholdError, parse_threshold, tripped
 
 
-class RequestError(ValueError):
+class RequestError(Failure):
     """A bad option value; the message is the one line shown to the user."""
 
 
@@ -43,25 +42,24 @@ class ScanRequest:
     jobs: int = 1
     shard: tuple[int, int] | None = None
     quiet: bool = False
+    verbose: bool = False
     output: str | None = None
     progress: bool = False
 
     @classmethod
-    def from_cli(cls, paths, sets, options: Mapping, *, environ: Mapping[str, str],
-                 stdout_is_tty: bool, stderr_is_tty: bool) -> ScanRequest:
-        try:
-            return cls._from_cli(paths, sets, options, environ, stdout_is_tty, stderr_is_tty)
-        except (RequestError, ThresholdError) as error:
-            print(f"{PROG}: {error}", file=sys.stderr)
-            sys.exit(ExitStatus.ERROR)
-
-    @classmethod
-    def _from_cli(cls, paths, sets, o, environ, stdout_is_tty, stderr_is_tty) -> ScanRequest:
-        color = stdout_is_tty and not o["output"] and "NO_COLOR" not in environ
-        output_format = o["output_format"] or ("table" if color else "plain")
+    def from_cli(cls, paths, sets, o: Mapping, env: Environment) -> ScanRequest:
+        """The request the options ask for; a bad value raises RequestError."""
+        to_terminal = o["output"] in (None, "-") and env.stdout_isatty
+        color = env.color(o.get("color", "auto")) and (o["output"] in (None, "-")
+                                                        or o.get("color") == "always")
+        output_format = o["output_format"] or ("table" if to_terminal else "plain")
         if output_format not in OUTPUT_FORMATS:
             raise RequestError(f"unknown --format {output_format!r}; choose from "
                                + ", ".join(OUTPUT_FORMATS))
+        try:
+            thresholds = [parse_threshold(t) for t in o["fail_if"]]
+        except ThresholdError as error:
+            raise RequestError(str(error)) from None
         return cls(
             paths=paths,
             sets=sets,
@@ -82,15 +80,17 @@ class ScanRequest:
                 by=tuple(dict.fromkeys(o["by"])) or ("model", "speaker"),
                 chart=o["chart"],
                 color=color,
+                width=env.terminal_width if to_terminal else None,
             ),
             output_format=output_format,
-            thresholds=[parse_threshold(t) for t in o["fail_if"]],
+            thresholds=thresholds,
             count_replays=o["count_replays"],
             jobs=o["jobs"] or os.cpu_count() or 1,
             shard=parse_shard(o["shard"]),
             quiet=o["quiet"],
+            verbose=o.get("verbose", False),
             output=o["output"],
-            progress=stderr_is_tty and not environ.get("CI") and not o["quiet"],
+            progress=env.stderr_isatty and not env.environ.get("CI") and not o["quiet"],
         )
 
 
@@ -141,46 +141,64 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
 
 # --- the scan itself ---------------------------------------------------------------------
 
-def execute(request: ScanRequest) -> int:
+HUMAN_FORMATS = ("table", "plain", "grep")
+
+
+def execute(request: ScanRequest, env: Environment) -> int:
     """Run one scan end to end and return the exit status."""
     started = time.perf_counter()
     tally = Tally(request.sets, count_replays=request.count_replays, by=request.report.by)
+    check_thresholds(request.thresholds, tally.summary())
     states: list[dict] = []  # filled as the scan goes; written out by the json reporter
     options = shard_report_options(request, states) if request.shard else request.report
-    partial = False
+    problems = ProblemLog(env.stderr, env.program_name, quiet=request.quiet,
+                          grouped=env.stderr_isatty and not request.verbose)
+    silent = request.quiet and request.output in (None, "-")
+    interrupted: KeyboardInterrupt | None = None
     try:
-        with report_stream(request.output) as out:
-            reporter = Reporter(out, options) if request.quiet else make_reporter(
+        with report_destination(None if silent else request.output, env.stdout) as out:
+            reporter = Reporter(out, options) if silent else make_reporter(
                 request.output_format, out, options)
             with LazyProgress(enabled=request.progress) as progress:
                 try:
-                    for unit, result in run_scan(request.paths, request.sets, request.scan,
-                                                 jobs=request.jobs, shard=request.shard,
-                                                 stdin=sys.stdin.buffer):
-                        records = tally.add(result)
-                        tell_problems(result, quiet=request.quiet)
-                        reporter.file_done(result, records)
-                        if request.shard:
-                            states.append(state_of(result, unit))
-                        progress.advance(result.path)
-                except KeyboardInterrupt:
-                    partial = True
-            if partial and request.output is not None:
-                raise KeyboardInterrupt  # FILE gets whole reports only: drop the temp file
+                    with closing(run_scan(request.paths, request.sets, request.scan,
+                                          jobs=request.jobs, shard=request.shard,
+                                          stdin=env.stdin)) as results:
+                        for unit, result in results:
+                            records = tally.add(result)
+                            problems.add(result)
+                            reporter.file_done(result, records)
+                            if request.shard:
+                                states.append(state_of(result, unit))
+                            progress.advance(result.path)
+                except KeyboardInterrupt as error:
+                    interrupted = error
+            problems.finish()
             summary = tally.summary()
             footer = {"elapsed_seconds": round(time.perf_counter() - started, 3),
-                      "partial": partial}
-            reporter.finish(tally, summary, footer)
+                      "partial": interrupted is not None}
+            if summary["files_scanned"] or request.output_format not in HUMAN_FORMATS \
+                    or interrupted is not None:
+                reporter.finish(tally, summary, footer)
     except BrokenPipeError:
-        return quiet_after_broken_pipe()
-    except KeyboardInterrupt:
+        env.silence_stdout()
+        return status_by_hits(tally)
+    except KeyboardInterrupt as error:
         unwritten = f"nothing written to {request.output}" if request.output else "output cut short"
-        print(f"{PROG}: interrupted; {unwritten}", file=sys.stderr)
-        return ExitStatus.INTERRUPTED
-    if partial:
-        print(f"{PROG}: interrupted; the counts above are partial", file=sys.stderr)
-        return ExitStatus.INTERRUPTED
-    return exit_status(tally, summary, request.thresholds)
+        env.error(f"interrupted; {unwritten}")
+        return interrupt.status_of(error)
+    if interrupted is not None:
+        where = "above" if request.output in (None, "-") else f"written to {request.output}"
+        env.error(f"interrupted; the counts {where} are partial")
+        return interrupt.status_of(interrupted)
+    if not summary["files_scanned"] and not tally.errors:
+        env.error(nothing_found(request.paths, summary["files_skipped"]))
+    return exit_status(tally, summary, request.thresholds, env)
+
+
+def nothing_found(paths: list[str], skipped: int) -> str:
+    where = ", ".join(paths)
+    return f"no transcripts found under {where}" + (f" ({skipped} skipped)" if skipped else "")
 
 
 def shard_report_options(request: ScanRequest, states: list[dict]) -> ReportOptions:
@@ -195,87 +213,54 @@ def shard_report_options(request: ScanRequest, states: list[dict]) -> ReportOpti
     return replace(request.report, extra=extra)
 
 
-def exit_status(tally: Tally, summary: dict, thresholds: list[Threshold]) -> int:
+def check_thresholds(thresholds: list[Threshold], summary: dict) -> None:
+    """Refuse a threshold naming no count or pattern before scanning, not after."""
+    try:
+        for threshold in thresholds:
+            threshold.value(summary)
+    except ThresholdError as error:
+        raise Failure(str(error)) from None
+
+
+def exit_status(tally: Tally, summary: dict, thresholds: list[Threshold], env: Environment) -> int:
+    """With --fail-if the status tells the thresholds (0 passed, 3 tripped), else the hits."""
     if tally.errors:
         return ExitStatus.ERROR
-    try:
-        tripped = first_tripped(thresholds, summary)
-    except ThresholdError as error:
-        print(f"{PROG}: {error}", file=sys.stderr)
-        return ExitStatus.ERROR
-    if tripped:
-        print(f"{PROG}: {tripped}", file=sys.stderr)
-        return ExitStatus.THRESHOLD
+    if not thresholds:
+        return status_by_hits(tally)
+    reasons = tripped(thresholds, summary)
+    for reason in reasons:
+        env.error(reason)
+    return ExitStatus.THRESHOLD if reasons else ExitStatus.FOUND
+
+
+def status_by_hits(tally: Tally) -> int:
     return ExitStatus.FOUND if tally.hits_including_replays else ExitStatus.NOT_FOUND
-
-
-def tell_problems(result: FileResult, *, quiet: bool) -> None:
-    """One line on stderr per unreadable path, skipped file and notice."""
-    if result.error is not None:
-        print(f"{PROG}: {result.path}: {result.error}", file=sys.stderr)
-        return
-    if quiet:
-        return
-    if result.skipped is not None:
-        print(f"{PROG}: skipped {result.path}: {result.skipped}", file=sys.stderr)
-    for notice in result.notices:
-        print(f"{PROG}: {notice}", file=sys.stderr)
-
-
-def quiet_after_broken_pipe() -> int:
-    """The reader went away (`| head`): stop quietly, as grep does."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    return ExitStatus.FOUND
-
-
-# File names that are not UTF-8 reach reports as lone surrogates: write them as `\udcXX`,
-# as stderr does, rather than fail. In JSON that is a valid escape of the same string.
-UNENCODABLE = "backslashreplace"
-
-
-def tolerant_stdout() -> TextIO:
-    """sys.stdout, set to escape what its encoding cannot write instead of failing."""
-    if getattr(sys.stdout, "errors", None) == "strict" and hasattr(sys.stdout, "reconfigure"):
-        sys.stdout.reconfigure(errors=UNENCODABLE)
-    return sys.stdout
-
-
-@contextmanager
-def report_stream(path: str | None) -> Iterator[TextIO]:
-    """stdout, or a file written atomically: a temp file renamed into place on success."""
-    if path is None:
-        yield tolerant_stdout()
-        sys.stdout.flush()
-        return
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temp_path = tempfile.mkstemp(prefix=".backrooms-scan-", dir=directory)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", errors=UNENCODABLE, newline="") as out:
-            yield out
-        os.replace(temp_path, path)
-    finally:
-        if os.path.exists(temp_path):
-            os.unlink(temp_path)
 
 
 # --- merging shard results ---------------------------------------------------------------
 
-def merge_results(paths: list[str], output_format: str, by: list[str], fail_if: list[str]) -> int:
+def merge_results(paths: list[str], output_format: str, by: list[str], fail_if: list[str],
+                  env: Environment) -> int:
     try:
         thresholds = [parse_threshold(t) for t in fail_if]
-        shards = [read_shard(path) for path in paths]
-        check_shards_complete(shards)
-    except (RequestError, ThresholdError) as error:
-        print(f"{PROG}: {error}", file=sys.stderr)
-        return ExitStatus.ERROR
+    except ThresholdError as error:
+        raise RequestError(str(error)) from None
+    shards = [read_shard(path) for path in paths]
+    check_shards_complete(shards)
     tally = merged_tally(shards, by or ("model", "speaker"))
     summary = tally.summary()
+    check_thresholds(thresholds, summary)
     options = ReportOptions(by=tuple(by) or ("model", "speaker"), snippets=False,
-                            color=sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+                            color=env.color(), width=env.terminal_width if env.stdout_isatty else None)
     footer = {"elapsed_seconds": 0.0, "partial": False}
-    make_reporter(output_format, tolerant_stdout(), options).finish(tally, summary, footer)
-    return exit_status(tally, summary, thresholds)
+    try:
+        with report_destination(None, env.stdout) as out:
+            make_reporter(output_format, out, options).finish(tally, summary, footer)
+    except BrokenPipeError:
+        env.silence_stdout()
+        return status_by_hits(tally)
+    return exit_status(tally, summary, thresholds, env)
 
 
 def read_shard(path: str) -> dict:

@@ -8,11 +8,12 @@ need, and can be rebuilt from the compact state of shard runs (see
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from backrooms_scan.model import Hit, Role, Turn
+from backrooms_scan.model import Hit, Notice, Role, Turn
 from backrooms_scan.patterns import PatternSet
 from backrooms_scan.scan import FileResult, TurnHits
 
@@ -20,6 +21,14 @@ SCHEMA_VERSION = 1
 DIMENSIONS = ("model", "speaker", "scenario", "month", "conversation", "file")
 # Position of each dimension in scan.TurnKey, for those counted per selected turn.
 _TURN_KEY_INDEX = {"model": 0, "speaker": 1, "scenario": 2, "month": 3}
+
+
+def problem_kind(message: str) -> str:
+    """What a skip reason or notice is, without its particulars: the text before any detail
+    (after `:`, `;` or `(`), with numbers and positions dropped. Applied twice, the same."""
+    head = re.split(r"[:;(]", message, maxsplit=1)[0]
+    head = re.sub(r"\b(at )?(byte|line|offset|column) \d+\b|(?<![\w-])\d[\d,.]*\b", " ", head)
+    return " ".join(head.split()) or message.strip()
 
 
 @dataclass
@@ -62,6 +71,7 @@ class Tally:
         self.errors: list[tuple[str, str]] = []
         self.files_repaired = 0
         self.formats: Counter = Counter()
+        self.notices: Counter = Counter()
         self.conversations = 0
         self.turns: Counter = Counter()
         self.selected: Counter = Counter()
@@ -78,6 +88,7 @@ class Tally:
         if result.skipped is not None:
             self.skipped.append((result.path, result.skipped))
             return []
+        self.notices.update(problem_kind(notice.message) for notice in result.notices)
         if result.final:
             self.files_scanned += 1
             self.files_repaired += result.repaired
@@ -169,6 +180,7 @@ class Tally:
             "patterns": [self._pattern_row(key) for key in self.pattern_keys],
             "by": {dimension: self.breakdown(dimension) for dimension in self.by},
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+            "notices": dict(sorted(self.notices.items())),
         }
 
     def _pattern_row(self, key: tuple[str, str]) -> dict:
@@ -208,6 +220,7 @@ def state_of(result: FileResult, unit: int) -> dict:
         "turns": dict(result.turns),
         "selected": [[*key, n] for key, n in result.selected.items()],
         "repaired": result.repaired,
+        "notices": [problem_kind(notice.message) for notice in result.notices],
         "hit_turns": [_turn_hits_state(th) for th in result.hit_turns],
         "final": result.final,
     }
@@ -234,6 +247,7 @@ def result_from_state(state: dict) -> FileResult:
         turns=Counter(state["turns"]),
         selected=Counter({tuple(row[:-1]): row[-1] for row in state["selected"]}),
         repaired=state["repaired"],
+        notices=[Notice(state["path"], kind) for kind in state.get("notices", [])],
         hit_turns=[_turn_hits_from_state(th) for th in state["hit_turns"]],
         final=state["final"],
     )

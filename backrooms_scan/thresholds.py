@@ -48,9 +48,7 @@ def parse_threshold(text: str) -> Threshold:
     return Threshold(text.strip(), found["name"], found["op"], int(found["number"]))
 
 
-def first_tripped(thresholds: list[Threshold], summary: dict) -> str | None:
-    """The reason line of the first threshold that trips, if any."""
-    for threshold in thresholds:
-        if threshold.trips(summary):
-            return f"--fail-if {threshold.text!r} tripped: {threshold.name} = {threshold.value(summary)}"
-    return None
+def tripped(thresholds: list[Threshold], summary: dict) -> list[str]:
+    """The reason line of every threshold that trips, in the order given."""
+    return [f"--fail-if {threshold.text!r} tripped: {threshold.name} = {threshold.value(summary)}"
+            for threshold in thresholds if threshold.trips(summary)]

@@ -578,7 +578,7 @@ def interrupt_after(monkeypatch, target, name, calls):
     monkeypatch.setattr(target, name, interrupted)
 
 
-def test_interrupted_scan_leaves_the_output_file_as_it_was(tmp_path, monkeypatch):
+def test_interrupted_scan_writes_its_partial_result_to_the_output_file(tmp_path, monkeypatch):
     from backrooms_scan import scan as scan_module
 
     out = tmp_path / "report.json"
@@ -586,8 +586,10 @@ def test_interrupted_scan_leaves_the_output_file_as_it_was(tmp_path, monkeypatch
     interrupt_after(monkeypatch, scan_module.Scanner, "iter_input", 2)
     result = CliRunner().invoke(main, ["scan", "--sample", "-j", "1", "-f", "json", "-o", str(out)])
     assert result.exit_code == 130
-    assert result.stderr.splitlines()[-1] == f"backrooms-scan: interrupted; nothing written to {out}"
-    assert out.read_text() == "yesterday's report\n"
+    assert result.stderr.splitlines()[-1] == (
+        f"backrooms-scan: interrupted; the counts written to {out} are partial")
+    written = json.loads(out.read_text())
+    assert (written["partial"], written["files_scanned"]) == (True, 2)
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from backrooms_scan.thresholds import ThresholdError, first_tripped, parse_threshold
+from backrooms_scan.thresholds import ThresholdError, parse_threshold, tripped
 
 SUMMARY = {
     "hits": 7, "hits_including_replays": 9, "files_scanned": 3, "files_skipped": 1,
@@ -28,13 +28,14 @@ def test_set_and_pattern_name_selects_one_pattern():
     assert parse_threshold("heart-sutra-mantra/gloss==1").trips(SUMMARY)
 
 
-def test_first_tripped_gives_a_reason_line():
-    reason = first_tripped([parse_threshold("hits<1"), parse_threshold("files_skipped>0")], SUMMARY)
-    assert reason == "--fail-if 'files_skipped>0' tripped: files_skipped = 1"
+def test_every_tripped_threshold_gives_a_reason_line_in_order():
+    thresholds = [parse_threshold(t) for t in ("hits>1", "hits<1", "files_skipped>0")]
+    assert tripped(thresholds, SUMMARY) == ["--fail-if 'hits>1' tripped: hits = 7",
+                                            "--fail-if 'files_skipped>0' tripped: files_skipped = 1"]
 
 
-def test_nothing_tripped_gives_none():
-    assert first_tripped([parse_threshold("hits>100")], SUMMARY) is None
+def test_nothing_tripped_gives_no_reason():
+    assert tripped([parse_threshold("hits>100")], SUMMARY) == []
 
 
 def test_malformed_expression_is_refused_with_an_example():

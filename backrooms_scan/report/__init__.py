@@ -18,6 +18,7 @@ class ReportOptions:
     by: tuple[str, ...] = ("model", "speaker")
     chart: bool = False
     color: bool = True
+    width: int | None = None  # the terminal's, when writing to one
     extra: dict = field(default_factory=dict)
 
 

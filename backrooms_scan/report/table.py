@@ -17,12 +17,19 @@ from backrooms_scan.report.human import (
 BAR_WIDTH = 40
 
 
+class ReportConsole(Console):
+    def on_broken_pipe(self) -> None:
+        """Let the caller end quietly with the hit status; rich's own way exits 1."""
+        raise BrokenPipeError
+
+
 class TableReporter(HumanReporter):
     def __init__(self, out, options):
         super().__init__(out, options)
         # Without colour, rich must not think it writes to a terminal, or bold stays in.
-        self.console = Console(file=out, highlight=False, force_terminal=options.color,
-                               color_system="auto" if options.color else None)
+        self.console = ReportConsole(file=out, highlight=False, force_terminal=options.color,
+                               color_system="auto" if options.color else None,
+                               width=options.width)
 
     def finish(self, tally, summary, footer) -> None:
         print_ = self.console.print
