@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DELAYS = (0.05, 0.2, 0.5, 1.0)
+DELAYS = (0.0, 0.1, 0.4, 1.0)  # seconds after the program's own code has started
 
 
 @pytest.fixture(scope="module")
@@ -47,12 +47,27 @@ def living_members(group: int) -> list[str]:
     return alive
 
 
+def catches_sigterm(pid: int) -> bool:
+    """Whether the process handles SIGTERM yet: then the program's own code is running.
+    (Before, the interpreter is still starting, and its defaults are all there is.)"""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    caught = int(next(line for line in status.splitlines() if line.startswith("SigCgt:"))
+                 .split()[1], 16)
+    return bool(caught >> (signal.SIGTERM - 1) & 1)
+
+
 def interrupted_scan(dump: Path, out: Path, signum: int, delay: float, *, group: bool):
     command = [sys.executable, "-m", "backrooms_scan", "scan", str(dump), "-", "-j", "2",
                "-f", "json", "-o", str(out)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, env=env, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while not catches_sigterm(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.001)
     time.sleep(delay)
     if group:
         os.killpg(process.pid, signum)  # what a terminal does on Ctrl-C
