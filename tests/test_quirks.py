@@ -89,7 +89,9 @@ def test_summary_counts_files_read_per_format(tmp_path):
     summary = summary_of(str(tmp_path), "--set", "heart-sutra-mantra")
     formats = summary["formats"]
     assert formats["backrooms"] >= 4 and formats["backrooms-html"] == 1
-    assert formats["forklog"] >= 2 and formats["multiagent-html"] == 2 and formats["json"] >= 8
+    exports = len(list((FIXTURES / "multiagent_html").glob("*.html")))
+    assert formats["forklog"] >= 2 and formats["multiagent-html"] == exports >= 3
+    assert formats["json"] >= 8
     assert sum(formats.values()) == summary["files_scanned"]
 
 
