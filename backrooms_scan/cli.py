@@ -107,11 +107,27 @@ def load_sets(pattern_paths, set_names):
         raise Failure(str(error)) from None
 
 
+def load_layout(path):
+    """The --json-layout file read and validated; every problem is told, the last as the Failure."""
+    if path is None:
+        return None
+    from backrooms_scan.json_layout import read_layout
+
+    layout, problems = read_layout(path)
+    for problem in problems[:-1]:
+        current_env().error(str(problem))
+    if problems:
+        raise Failure(str(problems[-1]))
+    return layout
+
+
 @main.command()
 @click.argument("paths", nargs=-1, metavar="[PATH]...")
 @click.option("--sample", is_flag=True, help="Scan the sample corpus shipped with the tool.")
 @pattern_options
 @click.option("--input-format", metavar="NAME", help="Read every file as this format (see `formats`).")
+@click.option("--json-layout", metavar="FILE",
+              help="A YAML file naming where a JSON export keeps messages, text, speaker...")
 @click.option("--exact", is_flag=True, help="Match raw text, case-sensitive, without folding.")
 @click.option("-w", "--word", is_flag=True, help="Only whole-word matches.")
 @click.option("--role", type=click.Choice(ROLES), default="spoken", show_default=True,
@@ -157,6 +173,7 @@ def scan(paths, sample, pattern_paths, set_names, **options) -> int:
     from backrooms_scan.run import ScanRequest, execute
 
     sets = load_sets(pattern_paths, set_names)
+    options["json_layout"] = load_layout(options["json_layout"])
     env = current_env()
     return execute(ScanRequest.from_cli(paths, sets, options, env), env)
 

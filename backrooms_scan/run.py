@@ -70,6 +70,7 @@ class ScanRequest:
                 word=o["word"],
                 exact=o["exact"],
                 engine=checked_engine(o["engine"]),
+                json_layout=o.get("json_layout"),
             ),
             report=ReportOptions(
                 context=o["context"],

@@ -14,11 +14,14 @@ import multiprocessing
 import os
 from collections import Counter, deque
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import BinaryIO
 
 from backrooms_scan import formats, interrupt, walk
 from backrooms_scan.decode import Document, classify_head
+from backrooms_scan.formats import chatjson
+from backrooms_scan.json_layout import JsonLayout
 from backrooms_scan.matcher import Matcher
 from backrooms_scan.model import Conversation, Hit, Notice, SkipFile, Turn
 from backrooms_scan.patterns import PatternSet
@@ -48,6 +51,7 @@ class ScanOptions:
     word: bool = False
     exact: bool = False
     engine: str = "auto"
+    json_layout: JsonLayout | None = None
 
 
 @dataclass
@@ -92,6 +96,10 @@ class Scanner:
         self.options = options
         self.matcher = Matcher(sets, word=options.word, exact=options.exact, engine=options.engine)
         self.forced = formats.by_name(options.input_format) if options.input_format else None
+        self.declared_json = None
+        if options.json_layout is not None:
+            self.declared_json = replace(formats.by_name(chatjson.NAME),
+                                         load=partial(chatjson.load, layout=options.json_layout))
 
     def scan_unit(self, unit: str, stdin: BinaryIO | None = None,
                   requested: bool = True) -> list[FileResult]:
@@ -145,6 +153,8 @@ class Scanner:
         fmt = self.forced or formats.detect(doc, plain_text_fallback=explicit)
         if fmt is None:
             raise SkipFile("not a recognised transcript format")
+        if self.declared_json is not None and fmt.name == chatjson.NAME:
+            return self.declared_json
         return fmt
 
     def _scan_conversation(self, conversation: Conversation, result: FileResult) -> int:

@@ -43,7 +43,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import chain
 from typing import BinaryIO
@@ -51,6 +51,7 @@ from typing import BinaryIO
 import ijson
 
 from backrooms_scan.decode import Document
+from backrooms_scan.json_layout import JsonLayout
 from backrooms_scan.model import Conversation, Role, SkipFile, Turn
 
 NAME = "json"
@@ -93,9 +94,11 @@ def sniff(name: str, head_text: str) -> float:
     return 0.9 if name.lower().endswith(JSON_SUFFIXES) else 0.8
 
 
-def load(doc: Document) -> Iterator[Conversation]:
+def load(doc: Document, layout: JsonLayout | None = None) -> Iterator[Conversation]:
     """The conversations of a JSON document, top-level array or JSONL file.
 
+    With a user-declared `layout`, each object is read by it first, and by the
+    built-in readers when its message list is not where the layout says.
     Raises SkipFile when the file holds no conversation-shaped object, or is
     broken JSON before any conversation was read.
     """
@@ -106,10 +109,10 @@ def load(doc: Document) -> Iterator[Conversation]:
     first = prefix.lstrip()[:1]
     if first == b"[":
         records = _array_records(prefix, stream)
-        yield from _conversations(doc, records, always_numbered=True)
+        yield from _conversations(doc, records, always_numbered=True, layout=layout)
     elif first == b"{":
         records = _object_records(prefix, stream)
-        yield from _conversations(doc, records, always_numbered=False)
+        yield from _conversations(doc, records, always_numbered=False, layout=layout)
     elif not first:
         raise SkipFile("empty file")
     else:
@@ -153,7 +156,7 @@ class _Utf8Check(io.RawIOBase):
 
 def conversation_from_object(
     value: object, conversation_id: str, source: str, line: int = 1, column: int = 1,
-    raw_line: str | None = None,
+    raw_line: str | None = None, layout: JsonLayout | None = None,
 ) -> Conversation | None:
     """The conversation held by one JSON object (see `messages_of`), else None.
 
@@ -163,7 +166,11 @@ def conversation_from_object(
     if not isinstance(value, dict):
         return None
     info = _ConversationInfo.of(value)
-    said = messages_of(value, info)
+    said = _layout_messages(value, layout, info) if layout is not None else None
+    if said is not None:
+        info, conversation_id = _declared_info(value, layout, info, source, conversation_id)
+    else:
+        said = messages_of(value, info)
     if said is None:
         return None
     placed = _Placer(raw_line)
@@ -380,6 +387,70 @@ def _flattened_dicts(value: list) -> list[dict]:
     return [item for item in _flattened(value) if isinstance(item, dict)]
 
 
+# --- a user-declared layout -----------------------------------------------------------
+
+
+def _layout_messages(
+    conversation: dict, layout: JsonLayout, info: _ConversationInfo
+) -> Iterator[_Message] | None:
+    """The messages where the layout says they are; None when its list is not there."""
+    found = layout.messages.find(conversation)
+    if not isinstance(found, list):
+        return None
+    return _declared_messages(conversation, layout, info, _flattened_dicts(found))
+
+
+def _declared_messages(
+    conversation: dict, layout: JsonLayout, info: _ConversationInfo, messages: list[dict]
+) -> Iterator[_Message]:
+    """Each message read by the layout; a model or time it does not place is looked
+    for as the built-in readers do."""
+    system = frozenset(layout.system_speakers)
+
+    def at(path, message: dict) -> object:
+        return None if path is None else path.find(conversation if path.from_record else message)
+
+    for message in messages:
+        speaker = _speaker(_scalar_text(at(layout.speaker, message)))
+        model = at(layout.model, message)
+        if isinstance(model, dict):
+            model = model.get(speaker)
+        model = _scalar_text(model) if layout.model else info.model_for(message, speaker)
+        when = at(layout.timestamp, message) if layout.timestamp else _timestamp_of(message)
+        yield _Message(
+            speaker,
+            Role.SYSTEM if speaker in system else Role.SPOKEN,
+            content_text(at(layout.text, message)),
+            model,
+            _scalar_text(when),
+        )
+
+
+def _declared_info(
+    conversation: dict, layout: JsonLayout, info: _ConversationInfo, source: str,
+    conversation_id: str,
+) -> tuple[_ConversationInfo, str]:
+    """The scenario, start time and id the layout declares, over the guessed ones."""
+    def declared(path) -> str | None:
+        return None if path is None else _scalar_text(path.find(conversation))
+
+    started = declared(layout.timestamp) if layout.timestamp and layout.timestamp.from_record \
+        else None
+    name = declared(layout.conversation)
+    info = replace(info, scenario=declared(layout.scenario) or info.scenario,
+                   started=started or info.started)
+    return info, (f"{source}#{name}" if name else conversation_id)
+
+
+def _scalar_text(value: object) -> str | None:
+    """A string as is, a number as written; None for anything else or an empty string."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return str(value)
+    return _text_or_none(value)
+
+
 # --- what a conversation object says about itself ------------------------------------
 
 METADATA_KEYS = ("metadata", "experiment_info", "meta", "info")
@@ -502,7 +573,8 @@ class _Record:
 
 
 def _conversations(
-    doc: Document, records: Iterable[_Record], always_numbered: bool
+    doc: Document, records: Iterable[_Record], always_numbered: bool,
+    layout: JsonLayout | None = None,
 ) -> Iterator[Conversation]:
     """Conversations from the records; notices for the rest; SkipFile when there are none."""
     held: list[tuple[str, int | None]] = []  # notices before the file is known to be a transcript
@@ -524,7 +596,8 @@ def _conversations(
             valid += 1
             conversation_id = doc.path if only and not always_numbered else f"{doc.path}#{record.number}"
             conversation = conversation_from_object(
-                record.value, conversation_id, doc.path, record.line, record.column, record.raw
+                record.value, conversation_id, doc.path, record.line, record.column, record.raw,
+                layout,
             )
             if conversation is not None:
                 for held_message, held_line in held:
@@ -542,12 +615,18 @@ def _conversations(
                 break
     if not found:
         if valid or first_error is None:
-            raise SkipFile("not a transcript")
+            raise SkipFile(_not_a_transcript(layout))
         raise SkipFile(
             f"invalid JSON: {first_error.error} at line {first_error.line}"
             f" column {first_error.error_column}",
             first_error.line,
         )
+
+
+def _not_a_transcript(layout: JsonLayout | None) -> str:
+    if layout is None:
+        return "not a transcript"
+    return f"not a transcript (no message list at '{layout.messages}', as {layout.path} declares)"
 
 
 def _located(record: _Record, message: str) -> str:
