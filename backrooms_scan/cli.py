@@ -143,6 +143,8 @@ def load_layout(path):
 @click.option("--count", "count_only", is_flag=True, help="Print only per-pattern totals.")
 @click.option("-q", "--quiet", is_flag=True,
               help="Print nothing on the terminal (a file given with -o is still written).")
+@click.option("-v", "--verbose", is_flag=True,
+              help="List every skipped file and notice (on a terminal they are counted by kind).")
 @click.option("--hits", "include_hits", is_flag=True, help="With --format json: list every hit.")
 @click.option("--by", multiple=True, type=click.Choice(BY), help="Add a breakdown (repeatable).")
 @click.option("-C", "--context", default=60, show_default=True, metavar="N",

@@ -160,7 +160,7 @@ def execute(request: ScanRequest, env: Environment) -> int:
         with report_destination(None if silent else request.output, env.stdout) as out:
             reporter = Reporter(out, options) if silent else make_reporter(
                 request.output_format, out, options)
-            with LazyProgress(enabled=request.progress) as progress:
+            with LazyProgress(enabled=request.progress, stderr=env.stderr) as progress:
                 try:
                     with closing(run_scan(request.paths, request.sets, request.scan,
                                           jobs=request.jobs, shard=request.shard,

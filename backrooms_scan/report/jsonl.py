@@ -6,6 +6,7 @@ import json
 from collections import Counter
 
 from backrooms_scan.report.base import Reporter, hit_fields
+from backrooms_scan.tally import problem_kind
 
 
 class JsonlReporter(Reporter):
@@ -23,9 +24,15 @@ class JsonlReporter(Reporter):
             self.emit("error", {"path": result.path, "message": result.error})
         elif result.skipped is not None:
             self.emit("skip", {"path": result.path, "reason": result.skipped})
+            self.emit_notices(result)
         else:
             self.scanned_piece(result, records)
         self.out.flush()
+
+    def emit_notices(self, result) -> None:
+        for notice in result.notices:
+            self.emit("notice", {"path": notice.path, "line": notice.line,
+                                 "kind": problem_kind(notice.message), "message": notice.message})
 
     def scanned_piece(self, result, records) -> None:
         if self.open_file is None:
@@ -39,6 +46,7 @@ class JsonlReporter(Reporter):
         end["turns"].update(result.turns)
         end["hits"] += sum(not r.replay for r in records)
         end["hits_including_replays"] += len(records)
+        self.emit_notices(result)
         if result.final:
             self.emit("end", {**end, "turns": dict(end["turns"]), "repaired": result.repaired})
             self.open_file = None

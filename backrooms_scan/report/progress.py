@@ -8,8 +8,9 @@ import time
 class LazyProgress:
     DELAY_SECONDS = 1.0
 
-    def __init__(self, enabled: bool):
+    def __init__(self, enabled: bool, stderr=None):
         self.enabled = enabled
+        self.stderr = stderr
         self.started = time.perf_counter()
         self.files = 0
         self.progress = None
@@ -37,6 +38,6 @@ class LazyProgress:
 
         self.progress = Progress(SpinnerColumn(), TextColumn("{task.completed} files"),
                                  TextColumn("{task.description}"), TimeElapsedColumn(),
-                                 console=Console(stderr=True), transient=True)
+                                 console=Console(file=self.stderr, stderr=self.stderr is None), transient=True)
         self.task = self.progress.add_task("", total=None)
         self.progress.start()
