@@ -123,11 +123,7 @@ class Document:
         return text.replace("\x00", "\ufffd")
 
     def _repair(self, text: str) -> str:
-        repaired, refused_line = repair_mojibake(text)
-        if refused_line is not None:
-            self.notices.add(
-                "mojibake repair would change line breaks; kept the line as it is", refused_line
-            )
+        repaired = repair_mojibake(text)
         self.repaired = repaired != text
         return repaired
 
@@ -344,45 +340,58 @@ def may_hold_mojibake(data: bytes, encoding: str | None) -> bool:
     return _MOJIBAKE_HINT_UTF8.search(data) is not None
 
 
-# Encoding fixes only: nothing that could change what a line says or where it breaks.
-_ENCODING_ONLY = ftfy.TextFixerConfig(
-    unescape_html=False,
-    remove_terminal_escapes=False,
-    fix_latin_ligatures=False,
-    fix_character_width=False,
-    uncurl_quotes=False,
-    fix_line_breaks=False,
-    fix_surrogates=False,
-    remove_control_chars=False,
-    normalization=None,
-    explain=False,
-)
+# C1 control characters: never in real text, so a repair that yields one guessed wrong.
+_C1_CONTROL = re.compile("[\u0080-\u009f]")
 
 
-def repair_mojibake(text: str) -> tuple[str, int | None]:
-    """(text, refused line): double-encoded UTF-8 repaired line by line with ftfy.
+def repair_mojibake(text: str) -> str:
+    """`text` with double-encoded UTF-8 repaired and clean text left exactly as it is.
 
-    A text double-encoded as a whole is undone in one step. Otherwise only
-    lines showing a UTF-8 byte pair read as Latin-1/cp1252 go to ftfy,
-    which decides; clean text (even "São Paulo", "Ângela") never changes. A
-    fix that would add or remove a line break is refused, and the first such
-    line is returned so the caller can say so.
+    A text double-encoded as a whole is undone in one step. Otherwise only lines
+    showing a UTF-8 byte pair read as Latin-1/cp1252 go to ftfy's `fix_encoding`, and
+    its fix is kept only when it re-reads misread UTF-8 and yields no C1 control; so
+    clean text ("São Paulo", "Ângela", "Â†Â") never changes. A re-reading maps each
+    character to itself or to its misread form, so line breaks never change either.
     """
     if not _MOJIBAKE_HINT.search(text):
-        return text, None
+        return text
     whole = _undo_double_encoding(text)
     if whole is not None:
-        return whole, None
-    lines = text.split("\n")
-    refused = None
-    for number, line in enumerate(lines, start=1):
-        if _MOJIBAKE_HINT.search(line):
-            fixed = ftfy.fix_text(line, _ENCODING_ONLY)
-            if "\n" in fixed or "\r" in fixed:
-                refused = refused or number
-            else:
-                lines[number - 1] = fixed
-    return "\n".join(lines), refused
+        return whole
+    return "\n".join(
+        _reread_as_utf8(line) if _MOJIBAKE_HINT.search(line) else line
+        for line in text.split("\n")
+    )
+
+
+def _reread_as_utf8(line: str) -> str:
+    """ftfy's `fix_encoding` of one line when it only re-reads misread UTF-8, else the line."""
+    fixed = ftfy.fix_encoding(line)
+    if fixed == line or _C1_CONTROL.search(fixed) or not _is_rereading(line, fixed):
+        return line
+    return fixed
+
+
+def _is_rereading(original: str, fixed: str) -> bool:
+    """Whether `original` is `fixed` with some of its characters' UTF-8 bytes misread as
+    cp1252 (Latin-1 where cp1252 has no character). ftfy's bolder guesses (a space that
+    was a no-break space, C1 controls read as cp1252) are not, and they alter clean text
+    such as "Â†Â"."""
+    at = 0
+    for char in fixed:
+        misread = _misread(char)
+        if misread != char and original.startswith(misread, at):
+            at += len(misread)
+        elif original.startswith(char, at):
+            at += 1
+        else:
+            return False
+    return at == len(original)
+
+
+def _misread(char: str) -> str:
+    """How a character looks when its UTF-8 bytes are read as cp1252."""
+    return char.encode("utf-8").decode("latin-1").translate(_C1_TO_CP1252)
 
 
 # cp1252's printable characters for bytes 0x80-0x9F, mapped back to those bytes' Latin-1
@@ -394,6 +403,9 @@ _CP1252_TO_C1 = {
 }
 
 
+_C1_TO_CP1252 = {c1: chr(cp1252) for cp1252, c1 in _CP1252_TO_C1.items()}
+
+
 def _undo_double_encoding(text: str) -> str | None:
     """The whole text re-read as UTF-8, when every character of it is part of the
     mistake (dumps double-encoded as a whole); a fast path before ftfy's line-by-line."""
@@ -402,9 +414,10 @@ def _undo_double_encoding(text: str) -> str | None:
             misread = text.encode("latin-1")
         except UnicodeEncodeError:
             misread = text.translate(_CP1252_TO_C1).encode("latin-1")  # slower: only if needed
-        return misread.decode("utf-8")
+        reread = misread.decode("utf-8")
     except UnicodeError:
         return None
+    return None if _C1_CONTROL.search(reread) else reread
 
 
 def _plural(count: int, noun: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import random
 from pathlib import Path
 
@@ -258,10 +259,10 @@ def test_scraped_dump_is_repaired_line_for_line():
 
 
 def test_dump_double_encoded_as_a_whole_is_repaired_in_one_step_without_ftfy(monkeypatch):
-    def line_by_line_not_expected(text, config=None):
+    def line_by_line_not_expected(text):
         raise AssertionError("ftfy should not be needed")
 
-    monkeypatch.setattr(ftfy, "fix_text", line_by_line_not_expected)
+    monkeypatch.setattr(ftfy, "fix_encoding", line_by_line_not_expected)
     doc = decoded((FIXTURES / "scraped_mojibake.txt").read_bytes())
     assert doc.read_text().startswith("conversation_1712345678_scenario_vanilla-backrooms.txt •")
     assert doc.repaired
@@ -273,6 +274,30 @@ def test_clean_text_with_real_a_tilde_and_circumflex_is_left_exactly_as_it_is():
     assert doc.read_text() == data.decode("utf-8")
     assert "São Paulo, Ângela, Âme, Ãgua" in doc.read_text()
     assert not doc.repaired
+
+
+EXAMPLES = json.loads((FIXTURES / "examples.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e["label"] for e in EXAMPLES])
+def test_labelled_examples_are_repaired_or_left_exactly_as_they_are(example):
+    doc = decoded(example["original"].encode())
+    assert doc.read_text() == example["fixed"]
+    assert doc.repaired == (example["fixed"] != example["original"])
+    assert notices(doc) == []
+
+
+def test_the_examples_hold_a_negative_set_with_a_before_cp1252_symbols():
+    unchanged = [e["original"] for e in EXAMPLES if e["fixed"] == e["original"]]
+    assert len(unchanged) >= 5 and any("Â†" in text for text in unchanged)
+
+
+def test_clean_file_with_a_circumflex_before_cp1252_symbols_is_not_touched():
+    data = (FIXTURES / "clean_cp1252_symbols.txt").read_bytes()
+    doc = decoded(data)
+    assert doc.read_text() == data.decode("utf-8")
+    assert "Â†Â" in doc.read_text()
+    assert (doc.repaired, notices(doc)) == (False, [])
 
 
 def test_mojibake_next_to_clean_non_latin_text_is_repaired_line_by_line():
@@ -292,10 +317,10 @@ def test_no_repair_when_fix_text_is_off():
     assert (doc.read_text(), doc.repaired) == ("pÄ\x81ragate", False)
 
 
-def test_repair_that_would_change_line_breaks_is_refused_with_a_notice(monkeypatch):
-    monkeypatch.setattr(ftfy, "fix_text", lambda text, config=None: text.replace(" ", "\n"))
+def test_a_fix_that_is_not_a_rereading_is_refused_so_line_breaks_never_change(monkeypatch):
+    monkeypatch.setattr(ftfy, "fix_encoding", lambda text: text.replace(" ", "\n"))
     data = "clean ā\nbroken pÄ\x81ragate\n".encode()  # ā: not one whole-file mistake
     doc = decoded(data)
     assert doc.read_text() == "clean ā\nbroken pÄ\x81ragate\n"
     assert not doc.repaired
-    assert notices(doc) == [("mojibake repair would change line breaks; kept the line as it is", 2)]
+    assert notices(doc) == []
