@@ -15,7 +15,7 @@ from backrooms_scan.status import ExitStatus, Failure
 
 PROG = "backrooms-scan"
 ROLES = ("spoken", "system", "context", "all")
-BY = ("model", "speaker", "scenario", "month", "conversation", "file")
+BY = ("model", "speaker", "scenario", "month", "conversation", "file", "relation")
 
 
 def sample_dir() -> Path:

@@ -22,9 +22,10 @@ from backrooms_scan import formats, interrupt, walk
 from backrooms_scan.decode import Document, classify_head
 from backrooms_scan.formats import chatjson
 from backrooms_scan.json_layout import JsonLayout
-from backrooms_scan.matcher import Matcher
+from backrooms_scan.matcher import Matcher, TurnMatch
 from backrooms_scan.model import Conversation, Hit, Notice, SkipFile, Turn
 from backrooms_scan.patterns import PatternSet
+from backrooms_scan.relation import Occurrence, Relation, decide_relations
 from backrooms_scan.select import Selection
 
 # A file's hits are passed on in pieces once their turns hold this much text, so a
@@ -56,11 +57,13 @@ class ScanOptions:
 
 @dataclass
 class TurnHits:
-    """A turn that has hits, with the digest of its folded text for replay detection."""
+    """A turn that has hits, with the digest of its folded text for replay detection and
+    the relation of each set it holds to the set's other occurrences in the conversation."""
 
     turn: Turn
     digest: bytes
     hits: list[Hit]
+    relations: dict[str, Relation]
 
 
 @dataclass
@@ -163,10 +166,25 @@ class Scanner:
         result.turns.update(turn.role.value for turn in conversation.turns)
         selected = self.options.selection.select(conversation.turns)
         result.selected.update(map(turn_key, selected))
-        hit_turns = [TurnHits(found.turn, digest_of_folded(found.folded), found.hits)
-                     for found in self.matcher.match_turns(selected)]
+        found = self.matcher.match_turns(selected)
+        relations = self._relations(conversation.turns, selected, found) if found else {}
+        hit_turns = [TurnHits(match.turn, digest_of_folded(match.folded), match.hits,
+                              {hit.set: relations[(match.turn.index, hit.set)]
+                               for hit in match.hits})
+                     for match in found]
         result.hit_turns.extend(hit_turns)
         return sum(len(turn_hits.turn.text) for turn_hits in hit_turns)
+
+    def _relations(self, turns: Sequence[Turn], selected: Sequence[Turn],
+                   found: Sequence[TurnMatch]) -> dict[tuple[int, str], Relation]:
+        """Relations of the sets found, which also need the turns the filters left out
+        (prompts, under the default --role spoken): they are searched, not counted."""
+        chosen = {id(turn) for turn in selected}
+        others = self.matcher.match_turns([turn for turn in turns if id(turn) not in chosen])
+        return decide_relations(
+            Occurrence(match.turn.index, match.turn.speaker, match.turn.role,
+                       frozenset(hit.set for hit in match.hits))
+            for match in [*found, *others])
 
 
 def skip_reason(skip: SkipFile) -> str:

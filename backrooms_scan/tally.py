@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 from backrooms_scan.model import Hit, Notice, Role, Turn
 from backrooms_scan.patterns import PatternSet
+from backrooms_scan.relation import Relation
 from backrooms_scan.scan import FileResult, TurnHits
 
 SCHEMA_VERSION = 1
-DIMENSIONS = ("model", "speaker", "scenario", "month", "conversation", "file")
+DIMENSIONS = ("model", "speaker", "scenario", "month", "conversation", "file", "relation")
 # Position of each dimension in scan.TurnKey, for those counted per selected turn.
 _TURN_KEY_INDEX = {"model": 0, "speaker": 1, "scenario": 2, "month": 3}
 
@@ -35,6 +36,7 @@ def problem_kind(message: str) -> str:
 class HitRecord:
     hit: Hit
     replay: bool
+    relation: Relation
 
 
 @dataclass
@@ -45,7 +47,9 @@ class PatternCount:
     conversations: int = 0
 
 
-def dimension_value(dimension: str, turn: Turn) -> str:
+def dimension_value(dimension: str, turn: Turn, relation: Relation | None = None) -> str:
+    if dimension == "relation":
+        return relation.value if relation is not None else ""
     if dimension == "conversation":
         return turn.conversation
     if dimension == "file":
@@ -79,6 +83,8 @@ class Tally:
         self.by_value: dict[str, Counter] = defaultdict(Counter)
         self.by_pattern: dict[tuple[str, str], Counter] = defaultdict(Counter)
         self._seen: set[bytes] = set()
+        # Conversations by (set, model, kind): see `relation_rows`.
+        self.relation_conversations: Counter = Counter()
 
     def add(self, result: FileResult) -> list[HitRecord]:
         """Count one file's result; return its hits, each marked replay or not."""
@@ -104,7 +110,24 @@ class Tally:
                    for record in self._add_turn(turn_hits, conversations)]
         for key, ids in conversations.items():
             self.patterns[key].conversations += len(ids)
+        self._count_relations(records)
         return records
+
+    def _count_relations(self, records: list[HitRecord]) -> None:
+        """Per set and model, the conversations it originated the set in, only echoed it in,
+        and was prompted with it in (counted hits only; a conversation lies in one piece)."""
+        held: dict[tuple[str, str, str], set[Relation]] = defaultdict(set)
+        for record in records:
+            if self.count_replays or not record.replay:
+                turn = record.hit.turn
+                held[(record.hit.set, turn.model or "", turn.conversation)].add(record.relation)
+        for (set_name, model, _), relations in held.items():
+            if Relation.ORIGIN in relations:
+                self.relation_conversations[(set_name, model, "originated")] += 1
+            elif Relation.ECHO in relations:
+                self.relation_conversations[(set_name, model, "echoed_only")] += 1
+            if Relation.PROMPTED in relations:
+                self.relation_conversations[(set_name, model, "prompted")] += 1
 
     def _add_turn(self, turn_hits: TurnHits, conversations: dict) -> list[HitRecord]:
         replay = turn_hits.digest in self._seen
@@ -112,6 +135,7 @@ class Tally:
         counted = self.count_replays or not replay
         seen_patterns = set()
         for hit in turn_hits.hits:
+            relation = turn_hits.relations[hit.set]
             key = (hit.set, hit.pattern)
             count = self.patterns[key]
             count.hits_including_replays += 1
@@ -119,13 +143,13 @@ class Tally:
                 count.hits += 1
                 seen_patterns.add(key)
                 for dimension in self.tracked:
-                    value = dimension_value(dimension, hit.turn)
+                    value = dimension_value(dimension, hit.turn, relation)
                     self.by_value[dimension][value] += 1
                     self.by_pattern[(dimension, value)][key] += 1
         for key in seen_patterns:
             self.patterns[key].turns += 1
             conversations[key].add(turn_hits.turn.conversation)
-        return [HitRecord(hit, replay) for hit in turn_hits.hits]
+        return [HitRecord(hit, replay, turn_hits.relations[hit.set]) for hit in turn_hits.hits]
 
     @property
     def hits(self) -> int:
@@ -179,9 +203,22 @@ class Tally:
             "hits_including_replays": self.hits_including_replays,
             "patterns": [self._pattern_row(key) for key in self.pattern_keys],
             "by": {dimension: self.breakdown(dimension) for dimension in self.by},
+            "relations": self.relation_rows(),
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
             "notices": dict(sorted(self.notices.items())),
         }
+
+    def relation_rows(self) -> list[dict]:
+        """Per set and model: conversations it `originated` the set in, conversations where
+        it said the set only as an echo of another speaker (`echoed_only`), and
+        conversations where a prompt already held it (`prompted`)."""
+        set_order = list(dict.fromkeys(name for name, _ in self.pattern_keys))
+        pairs = sorted({(s, m) for s, m, _ in self.relation_conversations},
+                       key=lambda pair: (set_order.index(pair[0]), pair[1]))
+        return [{"set": s, "model": m,
+                 **{kind: self.relation_conversations[(s, m, kind)]
+                    for kind in ("originated", "echoed_only", "prompted")}}
+                for s, m in pairs]
 
     def _pattern_row(self, key: tuple[str, str]) -> dict:
         count = self.patterns[key]
@@ -233,6 +270,7 @@ def _turn_hits_state(turn_hits: TurnHits) -> dict:
         "role": turn.role.value,
         **{name: getattr(turn, name) for name in _TURN_FIELDS},
         "hits": [[h.set, h.pattern] for h in turn_hits.hits],
+        "relations": {name: relation.value for name, relation in turn_hits.relations.items()},
     }
 
 
@@ -257,4 +295,5 @@ def _turn_hits_from_state(state: dict) -> TurnHits:
     turn = Turn(role=Role(state["role"]), text="", verbatim=False,
                 **{name: state[name] for name in _TURN_FIELDS})
     hits = [Hit(set_name, pattern, turn, 0, 0) for set_name, pattern in state["hits"]]
-    return TurnHits(turn, bytes.fromhex(state["digest"]), hits)
+    relations = {name: Relation(value) for name, value in state["relations"].items()}
+    return TurnHits(turn, bytes.fromhex(state["digest"]), hits, relations)

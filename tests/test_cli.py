@@ -193,7 +193,7 @@ def test_jsonl_match_events_carry_every_documented_field():
                  and e["data"]["path"].endswith("vanilla backrooms.txt"))
     assert set(match) == {"path", "line", "column", "conversation", "turn", "speaker",
                           "speaker_inferred", "model", "scenario", "role", "timestamp", "set",
-                          "pattern", "match", "before", "after", "replay"}
+                          "pattern", "match", "before", "after", "replay", "relation"}
     source = Path(match["path"]).read_text(encoding="utf-8").splitlines()
     line = source[match["line"] - 1]
     assert line[match["column"] - 1 :].startswith(match["match"])

@@ -4,7 +4,8 @@ The fixture (tests/fixtures/cli) has, in order: a SYSTEM prompt that mentions
 "gate gate paragate"; a CONTEXT message reciting the whole mantra; explorer
 (opus) reciting it (line 15); simulator (sonnet) saying "animal welfare"
 twice (line 18); explorer reciting it again in other case and punctuation
-(line 21), which folds to the same text as line 15 and so is a replay.
+(line 21), which folds to the same text as line 15 and so is a replay. As the
+SYSTEM prompt holds the set `mini`, every hit of it is `prompted`.
 """
 
 from __future__ import annotations
@@ -56,6 +57,11 @@ by speaker
   speaker    hits  turns  per 1k turns
   explorer      2      2       1000.00
   simulator     2      1       2000.00
+
+origin and echo (conversations)
+  set   model                     originated  only echoed  prompted
+  mini  claude-3-opus-20240229             0            0         1
+  mini  claude-3-sonnet-20240229           0            0         1
 
 snippets
 mini/capital-gate
@@ -140,12 +146,12 @@ def test_csv_rows_exactly():
     rows = list(csv.reader(io.StringIO(scan("-f", "csv", "-C", "5").stdout)))
     assert rows[0] == ["path", "line", "column", "conversation", "turn", "speaker",
                        "speaker_inferred", "model", "scenario", "role", "timestamp", "set",
-                       "pattern", "match", "before", "after", "replay"]
+                       "pattern", "match", "before", "after", "replay", "relation"]
     assert rows[3] == [TRANSCRIPT, "18", "1", TRANSCRIPT, "5", "simulator", "False",
                        "claude-3-sonnet-20240229", "mini backrooms", "spoken",
                        "2024-03-05T10:00:00Z", "mini", "welfare", "animal welfare", "",
-                       " matt", "False"]
-    assert [row[-1] for row in rows[1:]] == ["False", "False", "False", "False", "True"]
+                       " matt", "False", "prompted"]
+    assert [row[16] for row in rows[1:]] == ["False", "False", "False", "False", "True"]
 
 
 def test_csv_count_rows_exactly():
@@ -172,7 +178,7 @@ def test_jsonl_events_field_by_field():
         "speaker": "explorer", "speaker_inferred": False, "model": "claude-3-opus-20240229",
         "scenario": "mini backrooms", "role": "spoken", "timestamp": "2024-03-05T10:00:00Z", "set": "mini", "pattern": "mantra",
         "match": "gate, gate, PARAGATE, parasamgate, bodhi svaha", "before": "",
-        "after": "", "replay": True}
+        "after": "", "replay": True, "relation": "prompted"}
     assert events[6]["data"] == {
         "path": TRANSCRIPT, "format": "backrooms", "conversations": 1,
         "turns": {"system": 2, "context": 1, "spoken": 3}, "hits": 4,

@@ -5,6 +5,7 @@ from types import SimpleNamespace
 
 from backrooms_scan.model import Hit, Role, Turn
 from backrooms_scan.normalize import fold
+from backrooms_scan.relation import Relation
 from backrooms_scan.scan import FileResult, TurnHits, digest_of_folded
 from backrooms_scan.tally import Tally, result_from_state, state_of
 
@@ -18,8 +19,9 @@ def turn(conversation, index, text, model="opus", speaker="explorer", ts="2024-0
                 model=model, timestamp=ts)
 
 
-def hits_in(t, *pairs):
-    return TurnHits(t, digest_of_folded(fold(t.text)), [Hit(s, p, t, 0, 1) for s, p in pairs])
+def hits_in(t, *pairs, relation=Relation.ORIGIN):
+    return TurnHits(t, digest_of_folded(fold(t.text)), [Hit(s, p, t, 0, 1) for s, p in pairs],
+                    {s: relation for s, _ in pairs})
 
 
 def result(path, *hit_turns, spoken=4):

@@ -9,7 +9,7 @@ from backrooms_scan.tally import HitRecord, Tally
 
 HIT_FIELDS = ("path", "line", "column", "conversation", "turn", "speaker", "speaker_inferred",
               "model", "scenario", "role", "timestamp", "set", "pattern", "match", "before",
-              "after", "replay")
+              "after", "replay", "relation")
 
 
 class Reporter:
@@ -48,6 +48,7 @@ def hit_fields(record: HitRecord, context: int) -> dict:
         "before": turn.text[max(0, hit.start - context) : hit.start],
         "after": turn.text[hit.end : hit.end + context],
         "replay": record.replay,
+        "relation": record.relation.value,
     }
 
 

@@ -32,6 +32,15 @@ def pattern_rows(summary: dict) -> list[tuple[str, int, int, int, str]]:
     ]
 
 
+RELATION_HEADER = ("set", "model", "originated", "only echoed", "prompted")
+
+
+def relation_rows(summary: dict) -> list[tuple[str, str, int, int, int]]:
+    """The origin/echo section: conversations per set and model."""
+    return [(r["set"], r["model"] or "(unknown)", r["originated"], r["echoed_only"],
+             r["prompted"]) for r in summary["relations"]]
+
+
 def format_rate(rate: float | None) -> str:
     return "-" if rate is None else f"{rate:.2f}"
 

@@ -4,22 +4,26 @@ from __future__ import annotations
 
 from backrooms_scan.report.base import pattern_totals
 from backrooms_scan.report.human import (
+    RELATION_HEADER,
     HumanReporter,
     chart_series,
     footer_line,
     format_rate,
     pattern_rows,
+    relation_rows,
 )
 
 BAR_WIDTH = 40
 
 
-def aligned(rows: list[tuple], header: tuple) -> list[str]:
+def aligned(rows: list[tuple], header: tuple, left: int = 1) -> list[str]:
+    """Text columns, the first `left` of them left-aligned and the rest right-aligned."""
     table = [tuple(str(c) for c in header)] + [tuple(str(c) for c in row) for row in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     lines = []
     for row in table:
-        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:])]
+        cells = [c.ljust(w) if i < left else c.rjust(w)
+                 for i, (c, w) in enumerate(zip(row, widths))]
         lines.append("  ".join(cells).rstrip())
     return lines
 
@@ -42,6 +46,11 @@ class PlainReporter(HumanReporter):
             body = [(r["value"] or "(unknown)", r["hits"], "-" if r["turns"] is None else r["turns"],
                      format_rate(r["rate_per_1000_turns"])) for r in rows]
             for line in aligned(body, (dimension, "hits", "turns", "per 1k turns")):
+                self.write("  " + line)
+        if summary["relations"]:
+            self.write()
+            self.write("origin and echo (conversations)")
+            for line in aligned(relation_rows(summary), RELATION_HEADER, left=2):
                 self.write("  " + line)
         if self.options.chart:
             self.write_chart(tally)

@@ -8,10 +8,12 @@ from rich.text import Text
 
 from backrooms_scan.report.base import pattern_totals
 from backrooms_scan.report.human import (
+    RELATION_HEADER,
     HumanReporter,
     chart_series,
     footer_line,
     format_rate,
+    relation_rows,
 )
 
 BAR_WIDTH = 40
@@ -40,6 +42,8 @@ class TableReporter(HumanReporter):
         print_(self.patterns_table(summary))
         for dimension, rows in summary["by"].items():
             print_(self.breakdown_table(dimension, rows))
+        if summary["relations"]:
+            print_(self.relations_table(summary))
         if self.options.chart:
             for dimension, series in chart_series(tally).items():
                 print_(self.chart(dimension, series))
@@ -83,6 +87,15 @@ class TableReporter(HumanReporter):
             turns = "-" if row["turns"] is None else str(row["turns"])
             table.add_row(row["value"] or "(unknown)", str(row["hits"]), turns,
                           format_rate(row["rate_per_1000_turns"]))
+        return table
+
+    @staticmethod
+    def relations_table(summary: dict) -> Table:
+        table = Table(title="Origin and echo (conversations)", title_justify="left")
+        for i, heading in enumerate(RELATION_HEADER):
+            table.add_column(heading, overflow="fold", justify="left" if i < 2 else "right")
+        for row in relation_rows(summary):
+            table.add_row(*map(str, row))
         return table
 
     @staticmethod
