@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, BinaryIO
 import ftfy
 
 from backrooms_scan.model import Notices
-from backrooms_scan.walk import read_up_to, with_head
+from backrooms_scan.walk import read_up_to, read_whole, with_head
 
 if TYPE_CHECKING:
     from backrooms_scan.walk import Input
@@ -31,7 +31,8 @@ class Document:
     `name` is the file's base name without a compression suffix, a hint for
     sniffing and for scenario names; `head` holds the first bytes of the
     (decompressed) content; `stream` yields the whole content from its start.
-    `encoding` is set by `read_text()` (`utf-8`, `utf-16-le`, ...).
+    `encoding` is set by `read_text()` (`utf-8`, `utf-16-le`, ...); `max_whole`
+    caps the bytes `read_text()` may hold (walk.Limits.max_whole_file).
     """
 
     path: str
@@ -42,6 +43,7 @@ class Document:
     fix_text: bool = True
     repaired: bool = False
     encoding: str | None = None
+    max_whole: int | None = None
     _text: str | None = field(default=None, repr=False)
     _head_text: str | None = field(default=None, repr=False)
     _rest: BinaryIO | None = field(default=None, repr=False)  # `stream` past the head
@@ -65,7 +67,7 @@ class Document:
         stream = inp.open()
         head = read_up_to(stream, HEAD_SIZE)
         return cls(inp.path, inp.name, head, with_head(head, stream), fix_text=fix_text,
-                   _rest=stream)
+                   max_whole=inp.limits.max_whole_file, _rest=stream)
 
     def head_text(self) -> str:
         """The head decoded leniently, for sniffing: same encoding rules, LF line ends,
@@ -106,13 +108,18 @@ class Document:
                 data = self.head  # the head already holds the whole content
             elif self._rest is not None:
                 # Text loaders read all at once: skip the head-replaying wrapper of `stream`.
-                data = self.head + self._rest.read()
+                data = self.head + self._read_rest(self._rest, len(self.head))
             else:
-                data = self.stream.read()
+                data = self._read_rest(self.stream, 0)
             self.encoding, text, problem = decode_bytes(data)
             text = strip_terminal_escapes(normalize_newlines(text))
             self._decoding = (data, text, problem)
         return self._decoding
+
+    def _read_rest(self, stream: BinaryIO, held: int) -> bytes:
+        if self.max_whole is None:
+            return stream.read()
+        return read_whole(stream, self.max_whole, held)
 
     def _replace_nuls(self, text: str) -> str:
         if "\x00" not in text:

@@ -146,6 +146,8 @@ class Scanner:
             else:
                 piece.skipped = reason
         if doc is not None:
+            for message in item.notices:  # what the walk met in the stream: trailing bytes
+                doc.notices.add(message)
             piece.notices, piece.repaired = doc.notices.items, doc.repaired
         yield piece
 

@@ -17,6 +17,11 @@ Reading a stream from `Input.open()` may raise:
 - `InputTooLarge` — decompressed data beyond `Limits` (a decompression bomb).
 Both are `InputError`s with a `reason` meant for the "skipped" report.
 Problems already visible in the first bytes come out as `Skipped` instead.
+Problems that stop a stream without spoiling what came before (bytes after the
+end of a compressed stream) are added to `Input.notices` as the stream is read.
+
+Every file and every archive member gets an item, except directories, whose
+files have their own; an archive with no file at all is `Skipped` itself.
 """
 
 from __future__ import annotations
@@ -24,8 +29,10 @@ from __future__ import annotations
 import bz2
 import gzip
 import io
+import itertools
 import lzma
 import os
+import select
 import stat
 import sys
 import tarfile
@@ -43,6 +50,11 @@ KiB, MiB, GiB = 1024, 1024**2, 1024**3
 MAX_DECOMPRESSED = 4 * GiB
 MAX_RATIO = 1000
 RATIO_GRACE = 64 * MiB
+# A file a loader reads whole (one conversation) may not be larger than this once
+# decompressed, so one file never needs more memory than a few times this.
+MAX_WHOLE_FILE = 64 * MiB
+# How long a pipe or device named on the command line may stay silent before it is skipped.
+PIPE_WAIT_SECONDS = 10.0
 
 # Enough decompressed bytes to see the tar magic at offset 257.
 PEEK_SIZE = 512
@@ -67,20 +79,25 @@ class InputTooLarge(InputError):
 
 @dataclass(frozen=True)
 class Limits:
-    """How much a compressed stream may expand before reading stops.
+    """How much reading one input may take.
 
     `max_size` caps the decompressed bytes of one stream; `max_ratio` caps
-    decompressed/compressed once more than `ratio_after` bytes came out.
+    decompressed/compressed once more than `ratio_after` bytes came out;
+    `max_whole_file` caps a file that is read whole into memory (see
+    `read_whole`); `pipe_wait` is how many seconds a requested named pipe or
+    device may stay silent before it is skipped.
     """
 
-    max_size: int
+    max_size: int = MAX_DECOMPRESSED
     max_ratio: float = MAX_RATIO
     ratio_after: int = RATIO_GRACE
+    max_whole_file: int = MAX_WHOLE_FILE
+    pipe_wait: float = PIPE_WAIT_SECONDS
 
 
 def default_limits() -> Limits:
     """The limits from the module constants, read now so tests can override them."""
-    return Limits(MAX_DECOMPRESSED, MAX_RATIO, RATIO_GRACE)
+    return Limits(MAX_DECOMPRESSED, MAX_RATIO, RATIO_GRACE, MAX_WHOLE_FILE, PIPE_WAIT_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -89,13 +106,17 @@ class Input:
 
     `path` is the display path (`dir/a.txt`, `dump.zip!inner/a.txt`, `-`);
     `name` the base name without a compression suffix; `size` the byte count
-    when known without reading (plain files and archive members).
+    when known without reading (plain files and archive members); `limits`
+    what reading it may take; `notices` what reading its stream ran into that
+    did not stop it, filled as it is read.
     """
 
     path: str
     name: str
     size: int | None
     opener: Callable[[], BinaryIO] = field(repr=False, compare=False)
+    limits: Limits = field(default_factory=default_limits, repr=False, compare=False)
+    notices: list[str] = field(default_factory=list, repr=False, compare=False)
 
     def open(self) -> BinaryIO:
         """The decompressed content from its start (see the module doc for how often)."""
@@ -149,6 +170,18 @@ def read_up_to(stream: BinaryIO, size: int) -> bytes:
         chunks.append(chunk)
         remaining -= len(chunk)
     return b"".join(chunks)
+
+
+def read_whole(stream: BinaryIO, limit: int, held: int = 0) -> bytes:
+    """The rest of `stream`, or InputTooLarge once it and the `held` bytes already read
+    pass `limit` bytes (never holding more)."""
+    data = read_up_to(stream, limit - held + 1)
+    if held + len(data) > limit:
+        raise InputTooLarge(
+            f"too large to read whole (more than {format_size(limit)}; "
+            "only JSON arrays and JSON Lines are read in pieces)"
+        )
+    return data
 
 
 def with_head(head: bytes, rest: BinaryIO) -> BinaryIO:
@@ -276,52 +309,172 @@ def format_size(size: int) -> str:
     return f"{size} bytes"
 
 
-class _ZstdStream(io.RawIOBase):
-    """zstd frames one after another.
+_ENDED_EARLY = "Compressed file ended before the end-of-stream marker was reached"
 
-    zstandard's own stream_reader returns a truncated frame's data without
-    complaint; feeding a decompressobj small slices notices truncation and
-    still bounds how much one call can expand.
-    """
+
+class _GzipMember:
+    """zlib's gzip decompressor behind the interface of bz2's and lzma's: the input one call
+    could not take is kept for the next, and `needs_input` says when it wants more."""
+
+    def __init__(self) -> None:
+        self._zlib = zlib.decompressobj(wbits=31)
+        self._checked_header = False
+        self._full = False
+
+    def decompress(self, data: bytes, max_length: int) -> bytes:
+        data = self._zlib.unconsumed_tail + data
+        if not self._checked_header:
+            if len(data) < 3 and data == b"\x1f\x8b"[: len(data)]:
+                self._zlib = zlib.decompressobj(wbits=31)
+                raise _NeedMore(data)
+            _check_gzip_header(data)
+            self._checked_header = True
+        out = self._zlib.decompress(data, max_length)
+        self._full = len(out) == max_length
+        return out
+
+    @property
+    def needs_input(self) -> bool:
+        return not self._zlib.unconsumed_tail and not self._full
+
+    @property
+    def eof(self) -> bool:
+        return self._zlib.eof
+
+    @property
+    def unused_data(self) -> bytes:
+        return self._zlib.unused_data
+
+
+class _NeedMore(Exception):
+    """Too few bytes to start a frame: `data` is to be fed again with more."""
+
+    def __init__(self, data: bytes):
+        super().__init__()
+        self.data = data
+
+
+def _check_gzip_header(data: bytes) -> None:
+    """The gzip module's own complaints, which are clearer than zlib's "incorrect header"."""
+    if data[:2] != b"\x1f\x8b":
+        raise gzip.BadGzipFile(f"Not a gzipped file ({data[:2]!r})")
+    if data[2:3] != b"\x08":
+        raise gzip.BadGzipFile("Unknown compression method")
+
+
+class _ZstdFrame:
+    """A zstd frame decompressor fed small slices: it cannot cap its output per call, and
+    zstandard's own stream_reader returns a truncated frame's data without complaint."""
 
     _FEED = 2 * KiB
 
-    def __init__(self, source: BinaryIO):
+    def __init__(self) -> None:
+        self._zstd = zstandard.ZstdDecompressor().decompressobj()
+        self._tail = b""
+
+    def decompress(self, data: bytes, max_length: int) -> bytes:
+        data = self._tail + data
+        self._tail = data[self._FEED :]
+        return self._zstd.decompress(data[: self._FEED])
+
+    @property
+    def needs_input(self) -> bool:
+        return not self._tail
+
+    @property
+    def eof(self) -> bool:
+        return self._zstd.eof
+
+    @property
+    def unused_data(self) -> bytes:
+        return self._zstd.unused_data + self._tail if self._zstd.eof else b""
+
+
+class _Frames(io.RawIOBase):
+    """The frames of a compressed stream one after another (gzip members, zstd frames, xz
+    and bz2 streams), decompressed in steps of bounded size.
+
+    Bytes after the last frame that do not start another are not an error: reading
+    ends there, with a notice (zero padding, as tape blocks leave, ends it silently).
+    """
+
+    _READ = 64 * KiB
+    _STEP = 256 * KiB
+
+    def __init__(self, source: BinaryIO, codec: _Codec, notices: list[str]):
         self._source = source
-        self._context = zstandard.ZstdDecompressor()
-        self._frame = self._context.decompressobj()
-        self._in_frame = False
-        self._out = memoryview(b"")
+        self._codec = codec
+        self._notices = notices
+        self._frame = codec.new_frame()
+        self._pending = b""  # compressed bytes read and not yet fed
+        self._out = memoryview(b"")  # decompressed bytes not yet handed out
+        self._read_total = 0
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:  # type: ignore[override]
         while not self._out:
-            if not self._decompress_more():
+            out = self._step(min(len(buffer), self._STEP))
+            if out is None:
                 return 0
+            self._out = memoryview(out)
         n = min(len(buffer), len(self._out))
         buffer[:n] = self._out[:n]
         self._out = self._out[n:]
         return n
 
-    def _decompress_more(self) -> bool:
-        chunk = self._source.read(self._FEED)
-        if not chunk:
-            if self._in_frame:
-                raise EOFError("zstd stream ended in the middle of a frame")
-            return False
-        out = []
-        while chunk:
-            self._in_frame = True
-            out.append(self._frame.decompress(chunk))
-            chunk = b""
-            if self._frame.eof:
-                chunk = self._frame.unused_data
-                self._frame = self._context.decompressobj()
-                self._in_frame = False
-        self._out = memoryview(b"".join(out))
-        return True
+    def _read_more(self) -> bytes:
+        data = self._source.read(self._READ)
+        self._read_total += len(data)
+        return data
+
+    def _step(self, size: int) -> bytes | None:
+        """Some decompressed bytes (perhaps none yet), or None at the end of the stream."""
+        if self._frame is None or self._frame.eof:
+            return self._next_frame()
+        data = b""
+        if self._frame.needs_input:
+            data, self._pending = self._pending or self._read_more(), b""
+            if not data and self._read_total == 0:
+                return None  # an empty file is an empty stream, as the codec modules have it
+            if not data:
+                raise EOFError(self._codec.ended_early)
+        try:
+            out = self._frame.decompress(data, size)
+        except _NeedMore as short:
+            more = self._read_more()
+            if not more:
+                raise EOFError(self._codec.ended_early) from None
+            self._pending = short.data + more
+            return b""
+        return out
+
+    def _next_frame(self) -> bytes | None:
+        if self._frame is not None:
+            self._pending = self._frame.unused_data + self._pending
+            self._frame = None
+        magic = self._codec.magic
+        while len(self._pending) < max(len(magic), 1) and (more := self._read_more()):
+            self._pending += more
+        if not self._pending:
+            return None
+        if magic and self._pending.startswith(magic):
+            self._frame = self._codec.new_frame()
+            return b""
+        self._end_at_trailing_bytes()
+        return None
+
+    def _end_at_trailing_bytes(self) -> None:
+        at = self._read_total - len(self._pending)
+        data = self._pending
+        while data and not data.strip(b"\x00"):
+            data = self._read_more()
+        self._pending = b""
+        if data:
+            self._notices.append(
+                f"bytes after the end of the {self._codec.name} stream (from byte {at}) ignored"
+            )
 
     def close(self) -> None:
         if not self.closed:
@@ -337,7 +490,9 @@ class _Codec:
     name: str
     suffixes: tuple[str, ...]
     has_magic: Callable[[bytes], bool]
-    reader: Callable[[BinaryIO], BinaryIO]
+    new_frame: Callable[[], object]
+    magic: bytes = b""  # how a further frame starts; empty: the format has only one
+    ended_early: str = _ENDED_EARLY
 
 
 def _is_bzip2(head: bytes) -> bool:
@@ -350,12 +505,14 @@ def _is_bzip2(head: bytes) -> bool:
 
 
 _CODECS = (
-    _Codec("gzip", (".gz",), lambda h: h[:2] == b"\x1f\x8b", lambda f: gzip.GzipFile(fileobj=f)),
-    _Codec("bz2", (".bz2",), _is_bzip2, bz2.BZ2File),
-    _Codec("xz", (".xz",), lambda h: h[:6] == b"\xfd7zXZ\x00", lzma.LZMAFile),
+    _Codec("gzip", (".gz",), lambda h: h[:2] == b"\x1f\x8b", _GzipMember, b"\x1f\x8b"),
+    _Codec("bz2", (".bz2",), _is_bzip2, bz2.BZ2Decompressor, b"BZh"),
+    _Codec("xz", (".xz",), lambda h: h[:6] == b"\xfd7zXZ\x00", lzma.LZMADecompressor,
+           b"\xfd7zXZ\x00"),
     # The legacy .lzma format has no reliable magic: known by its suffix only.
-    _Codec("lzma", (".lzma",), lambda h: False, lzma.LZMAFile),
-    _Codec("zstd", (".zst", ".zstd"), lambda h: h[:4] == b"\x28\xb5\x2f\xfd", _ZstdStream),
+    _Codec("lzma", (".lzma",), lambda h: False, lzma.LZMADecompressor),
+    _Codec("zstd", (".zst", ".zstd"), lambda h: h[:4] == b"\x28\xb5\x2f\xfd", _ZstdFrame,
+           b"\x28\xb5\x2f\xfd", "zstd stream ended in the middle of a frame"),
 )
 
 _TAR_SHORT_SUFFIXES = {
@@ -414,11 +571,13 @@ def archive_kind(name: str, head: bytes) -> str | None:
     return None
 
 
-def _decompressing(codec: _Codec, raw: BinaryIO, limits: Limits) -> _Guarded:
+def _decompressing(
+    codec: _Codec, raw: BinaryIO, limits: Limits, notices: list[str]
+) -> _Guarded:
     """Unbuffered, so a peek decompresses only what it asks for."""
     counting = _Counting(raw)
     return _Guarded(
-        codec.reader(counting),
+        _Frames(counting, codec, notices),
         f"broken {codec.name} stream",
         lambda: counting.count,
         limits,
@@ -471,11 +630,20 @@ class _Found:
     info: os.stat_result | None = None
 
 
+_Key = tuple[int, int]  # (device, inode): what a file or directory is, whatever its path
+
+
 class _FileWalk:
-    """Requested paths -> files, directories expanded; nothing is opened."""
+    """Requested paths -> files, directories expanded; nothing is opened.
+
+    Directories are walked depth first with a stack, not by recursion, so any depth
+    is fine. A file or directory met again (named twice, or a path and its parent)
+    is skipped the second time, saying where it was first met.
+    """
 
     def __init__(self) -> None:
-        self.walked: dict[tuple[int, int], str] = {}
+        self.walked: dict[_Key, str] = {}
+        self.files: dict[_Key, str] = {}
 
     def requested(self, path: str) -> Iterator[_Found | Skipped | PathError]:
         if path == "-":
@@ -487,60 +655,76 @@ class _FileWalk:
             yield PathError(path, _describe(error))
             return
         if stat.S_ISDIR(info.st_mode):
-            yield from self._directory(path, info, (), requested=True)
+            yield from self._tree(path, info)
         else:
             # A requested pipe or device is read as a one-shot stream, like stdin.
-            yield _Found(path, True, info)
+            yield self._file(path, info, requested=True)
 
-    def _directory(
-        self,
-        path: str,
-        info: os.stat_result,
-        ancestors: tuple[tuple[int, int], ...],
-        requested: bool = False,
-    ) -> Iterator[_Found | Skipped | PathError]:
+    def _file(self, path: str, info: os.stat_result, requested: bool) -> _Found | Skipped:
+        key = (info.st_dev, info.st_ino)
+        if info.st_ino and key in self.files:
+            return Skipped(path, f"already read as {self.files[key]}")
+        self.files[key] = path
+        return _Found(path, requested, info)
+
+    def _tree(self, root: str, info: os.stat_result) -> Iterator[_Found | Skipped | PathError]:
+        listing = self._listing(root, info, (), requested=True)
+        if not isinstance(listing, list):
+            yield listing
+            return
+        # Each level: the entries still to visit, and the directories above them.
+        stack = [(iter(listing), ((info.st_dev, info.st_ino),))]
+        while stack:
+            entries, ancestors = stack[-1]
+            entry = next(entries, None)
+            if entry is None:
+                stack.pop()
+                continue
+            found = self._entry(entry)
+            if not isinstance(found, os.stat_result):
+                if found is not None:
+                    yield found
+                continue
+            below = self._listing(entry.path, found, ancestors)
+            if isinstance(below, list):
+                stack.append((iter(below), ancestors + ((found.st_dev, found.st_ino),)))
+            else:
+                yield below
+
+    def _listing(
+        self, path: str, info: os.stat_result, ancestors: tuple[_Key, ...], requested: bool = False
+    ) -> list[os.DirEntry] | Skipped | PathError:
+        """A directory's entries in name order, or why it is not walked."""
         key = (info.st_dev, info.st_ino)
         if key in ancestors:
-            yield Skipped(path, "symlink loop")
-            return
+            return Skipped(path, "symlink loop")
         if key in self.walked:
-            yield Skipped(path, f"already walked as {self.walked[key]}")
-            return
+            return Skipped(path, f"already walked as {self.walked[key]}")
         self.walked[key] = path
         try:
             with os.scandir(path) as listing:
-                entries = sorted(listing, key=lambda entry: entry.name)
+                return sorted(listing, key=lambda entry: entry.name)
         except OSError as error:
-            yield (
-                PathError(path, _describe(error))
-                if requested
-                else Skipped(path, f"unreadable: {_describe(error)}")
-            )
-            return
-        for entry in entries:
-            yield from self._entry(entry, ancestors + (key,))
+            if requested:
+                return PathError(path, _describe(error))
+            return Skipped(path, f"unreadable: {_describe(error)}")
 
-    def _entry(
-        self, entry: os.DirEntry, ancestors: tuple[tuple[int, int], ...]
-    ) -> Iterator[_Found | Skipped | PathError]:
+    def _entry(self, entry: os.DirEntry) -> os.stat_result | _Found | Skipped | None:
+        """A directory to walk (its stat), a file, a skip, or None for `.git`."""
         try:
             info = entry.stat()  # follows symlinks
         except FileNotFoundError:
-            yield Skipped(entry.path, "broken symlink")
-            return
+            return Skipped(entry.path, "broken symlink")
         except OSError as error:
-            yield Skipped(entry.path, f"unreadable: {_describe(error)}")
-            return
+            return Skipped(entry.path, f"unreadable: {_describe(error)}")
         if stat.S_ISDIR(info.st_mode):
-            if entry.name != ".git":
-                yield from self._directory(entry.path, info, ancestors)
-        elif not stat.S_ISREG(info.st_mode):
+            return None if entry.name == ".git" else info
+        if not stat.S_ISREG(info.st_mode):
             # Reading a fifo met on the way could block forever.
-            yield Skipped(entry.path, "not a regular file")
-        elif not os.access(entry.path, os.R_OK):
-            yield Skipped(entry.path, "unreadable: permission denied")
-        else:
-            yield _Found(entry.path, False, info)
+            return Skipped(entry.path, "not a regular file")
+        if not os.access(entry.path, os.R_OK):
+            return Skipped(entry.path, "unreadable: permission denied")
+        return self._file(entry.path, info, requested=False)
 
 
 def iter_files(paths: Sequence[str]) -> Iterator[str | Skipped | PathError]:
@@ -566,9 +750,17 @@ class _Reader:
         if found.path == "-":
             yield from self._stdin()
             return
+        name = os.path.basename(os.path.normpath(found.path))
         try:
             info = found.info or os.stat(found.path)
-            stream = _open_binary(found.path)
+            if not stat.S_ISREG(info.st_mode):
+                stream = _open_when_data_comes(found.path, self.limits.pipe_wait)
+                if stream is None:
+                    yield Skipped(found.path, f"no data came within {self.limits.pipe_wait:g} s "
+                                              "(a pipe with no writer?)")
+                    return
+            else:
+                stream = _open_binary(found.path)
         except OSError as error:
             reason = _describe(error)
             yield (
@@ -577,7 +769,6 @@ class _Reader:
                 else Skipped(found.path, f"unreadable: {reason}")
             )
             return
-        name = os.path.basename(os.path.normpath(found.path))
         if not stat.S_ISREG(info.st_mode):
             yield from self._expand(_Source(found.path, name, None, None), stream)
             return
@@ -599,12 +790,13 @@ class _Reader:
 
     def _expand(self, source: _Source, raw: BinaryIO) -> Iterator[Item]:
         """Look at a source's first bytes: an archive to walk, or one Input."""
+        notices: list[str] = []
         try:
             raw_head = read_up_to(raw, PEEK_SIZE)
             codec = detect_codec(source.name, raw_head)
             head, guard = raw_head, None
             if codec is not None:
-                guard = _decompressing(codec, with_head(raw_head, raw), self.limits)
+                guard = _decompressing(codec, with_head(raw_head, raw), self.limits, notices)
                 head = read_up_to(guard, PEEK_SIZE)
         except InputError as error:
             yield Skipped(source.path, error.reason)
@@ -621,11 +813,14 @@ class _Reader:
         elif source.reopen is not None and kind is None:
             if guard is not None:
                 guard.close()  # the Input opens its own stream; keep no descriptor meanwhile
+            notices = []  # the Input's own stream tells its own
             yield Input(
                 source.path,
                 name,
                 None if codec else source.size,
-                self._reopener(source.reopen, codec),
+                self._reopener(source.reopen, codec, notices),
+                self.limits,
+                notices,
             )
         else:
             content = with_head(head, raw if guard is None else guard)
@@ -635,19 +830,29 @@ class _Reader:
                 yield from self._tar(source.path, content, compressed=codec is not None)
             else:
                 yield Input(
-                    source.path, name, None if codec else source.size, _once(content, source.path)
+                    source.path,
+                    name,
+                    None if codec else source.size,
+                    _once(content, source.path),
+                    self.limits,
+                    notices,
                 )
 
     def _reopener(
-        self, reopen: Callable[[], BinaryIO], codec: _Codec | None
+        self, reopen: Callable[[], BinaryIO], codec: _Codec | None, notices: list[str]
     ) -> Callable[[], BinaryIO]:
         def open_content() -> BinaryIO:
             raw = reopen()
             if codec is None:
                 return raw
-            return io.BufferedReader(_decompressing(codec, raw, self.limits), STREAM_BUFFER)
+            notices.clear()
+            return io.BufferedReader(
+                _decompressing(codec, raw, self.limits, notices), STREAM_BUFFER
+            )
 
         return open_content
+
+    # --- zip
 
     def _zip(self, source: _Source, raw: BinaryIO, compressed: bool) -> Iterator[Item]:
         if compressed or not source.seekable_file:
@@ -662,15 +867,32 @@ class _Reader:
             yield Skipped(source.path, f"broken archive: {error}")
             return
         with archive:
-            for info in archive.infolist():
-                if info.is_dir() or _is_zip_symlink(info):
-                    continue
-                yield from self._zip_member(source.path, archive, info)
+            members = archive.infolist()
+            overlap = _overlapping_entries(members, archive.start_dir)
+            if overlap:
+                yield Skipped(source.path, f"broken archive: {overlap}")
+                return
+            listed = False
+            for info in members:
+                path = f"{source.path}!{_shown_member_name(info.orig_filename)}"
+                try:
+                    kind = _zip_entry_kind(info)
+                    if kind == "directory member":
+                        continue
+                    listed = True
+                    if kind is not None:
+                        yield Skipped(path, kind)
+                    else:
+                        yield from self._zip_member(path, archive, info)
+                except Exception as error:  # noqa: BLE001 - one bad member never stops the walk
+                    listed = True
+                    yield Skipped(path, f"could not be read: {type(error).__name__}: {error}")
+            if not listed:
+                yield Skipped(source.path, "empty archive (no file in it)")
 
     def _zip_member(
-        self, archive_path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo
+        self, path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo
     ) -> Iterator[Item]:
-        path = f"{archive_path}!{info.filename}"
         limits = None if info.compress_type == zipfile.ZIP_STORED else self.limits
 
         def open_member() -> BinaryIO:
@@ -693,39 +915,169 @@ class _Reader:
                 _Source(path, name, info.file_size, _buffered(open_member), in_archive=True), stream
             )
 
+    # --- tar
+
     def _tar(self, path: str, content: BinaryIO, compressed: bool) -> Iterator[Item]:
+        data = _EndOfData(content)
+        listed = False
         try:
-            with tarfile.open(fileobj=content, mode="r|") as archive:
-                for member in archive:
-                    if member.isfile():
-                        yield from self._tar_member(path, archive, member, compressed)
+            with tarfile.open(fileobj=data, mode="r|", tarinfo=_TarHeader) as archive:
+                while (member := archive.next()) is not None:
+                    archive.members.clear()  # a stream needs no list of past members
+                    listed = listed or not member.isdir()
+                    yield from self._tar_entry(path, archive, member, compressed)
+                stopped = archive.stopped_at
         except _BAD_DATA_ERRORS as error:
             yield Skipped(path, f"broken archive: {error}")
+            return
         except InputError as error:
             yield Skipped(path, error.reason)
+            return
+        except Exception as error:  # noqa: BLE001 - a bad archive never stops the walk
+            yield Skipped(path, f"broken archive: {type(error).__name__}: {error}")
+            return
+        if stopped is not None:
+            yield Skipped(path, f"broken archive: {stopped[1]} at byte {stopped[0]}; "
+                                "the members from there on are not read")
+        elif not listed:
+            yield Skipped(path, "empty archive (no file in it)")
 
-    def _tar_member(
+    def _tar_entry(
         self, archive_path: str, archive: tarfile.TarFile, member: tarfile.TarInfo, compressed: bool
     ) -> Iterator[Item]:
-        path = f"{archive_path}!{member.name}"
-        if compressed and member.size > self.limits.max_size:
+        path = f"{archive_path}!{_shown_member_name(member.name)}"
+        kind = _tar_entry_kind(member)
+        if kind == "directory member":
+            return
+        if kind is not None:
+            yield Skipped(path, kind)
+        elif compressed and member.size > self.limits.max_size:
             yield Skipped(
                 path, f"decompressed size exceeds limit ({format_size(self.limits.max_size)})"
             )
-            return
-        data = archive.extractfile(member)
-        assert data is not None  # regular members always have data
-        stream = _Guarded(data, "broken archive", lambda: 0, None)
-        name = member.name.rstrip("/").rsplit("/", 1)[-1]
-        yield from self._expand(_Source(path, name, member.size, None, in_archive=True), stream)
+        else:
+            data = archive.extractfile(member)
+            assert data is not None  # regular members always have data
+            stream = _Guarded(data, "broken archive", lambda: 0, None)
+            name = member.name.rstrip("/").rsplit("/", 1)[-1]
+            yield from self._expand(_Source(path, name, member.size, None, in_archive=True), stream)
+
+
+def _shown_member_name(name: str) -> str:
+    """A member name as shown in paths: control characters such as NUL escaped."""
+    return "".join(char if char.isprintable() else f"\\x{ord(char):02x}" for char in name)
+
+
+def _zip_entry_kind(info: zipfile.ZipInfo) -> str | None:
+    """Why a zip entry is not read as a file ("directory member", ...), or None."""
+    if "\x00" in info.orig_filename:
+        return "member name holds a NUL byte"
+    if info.filename.endswith("/"):
+        return "directory member"
+    mode = info.external_attr >> 16
+    if stat.S_ISLNK(mode):
+        return "symlink member"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device member"
+    if stat.S_ISFIFO(mode):
+        return "fifo member"
+    return None
+
+
+def _tar_entry_kind(member: tarfile.TarInfo) -> str | None:
+    """Why a tar entry is not read as a file ("symlink member", ...), or None."""
+    if member.isfile():
+        return None
+    if member.isdir():
+        return "directory member"
+    if member.issym():
+        return "symlink member"
+    if member.islnk():
+        return "hardlink member"
+    if member.ischr() or member.isblk():
+        return "device member"
+    if member.isfifo():
+        return "fifo member"
+    return "not a file member"
+
+
+def _overlapping_entries(members: list[zipfile.ZipInfo], end: int) -> str | None:
+    """Why the entries' data overlap, or None: entries sharing data are how small zips
+    inflate to gigabytes, and no zip tool writes them."""
+    spans = sorted((info.header_offset, info.compress_size) for info in members)
+    overlapping = sum(
+        start + size > next_start or start == next_start
+        for (start, size), (next_start, _) in itertools.pairwise(spans)
+    )
+    if spans and spans[-1][0] + spans[-1][1] > end:
+        overlapping += 1
+    if not overlapping:
+        return None
+    return (f"{overlapping} of {len(members)} entries overlap the data of others"
+            " (refused as a likely zip bomb)")
+
+
+class _TarHeader(tarfile.TarInfo):
+    """Notes on the archive where its headers stopped being readable: past the first,
+    tarfile ends the member list at a bad header as if the archive ended there."""
+
+    @classmethod
+    def fromtarfile(cls, archive: tarfile.TarFile) -> tarfile.TarInfo:
+        archive.stopped_at = None
+        try:
+            return super().fromtarfile(archive)
+        except (tarfile.InvalidHeaderError, tarfile.TruncatedHeaderError) as error:
+            archive.stopped_at = (archive.offset, str(error))
+            raise
+
+
+class _EndOfData(io.RawIOBase):
+    """Fails a reader that keeps reading at the end: tarfile passes over a member by
+    reading as many bytes as its header declares, which may be 10**12."""
+
+    _READS_AT_END = 8
+
+    def __init__(self, inner: BinaryIO):
+        self._inner = inner
+        self._at_end = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        n = self._inner.readinto(buffer)
+        if n == 0:
+            self._at_end += 1
+            if self._at_end > self._READS_AT_END:
+                raise BrokenInput("broken archive: unexpected end of data")
+        return n
+
+
+def _open_when_data_comes(path: str, wait: float) -> BinaryIO | None:
+    """A requested pipe or device opened for reading, or None when no data came within
+    `wait` seconds: a named pipe nobody writes to would block a plain open forever.
+    Anonymous pipes (`<(command)`) have a writer, however slow, and are waited for."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if not _is_anonymous_pipe(path):
+            poller = select.poll()
+            poller.register(fd, select.POLLIN | select.POLLPRI)
+            if not poller.poll(wait * 1000):
+                os.close(fd)
+                return None
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _is_anonymous_pipe(path: str) -> bool:
+    return os.path.basename(os.path.realpath(path)).startswith("pipe:[")
 
 
 def _buffered(opener: Callable[[], BinaryIO]) -> Callable[[], BinaryIO]:
     return lambda: io.BufferedReader(opener(), STREAM_BUFFER)
-
-
-def _is_zip_symlink(info: zipfile.ZipInfo) -> bool:
-    return stat.S_ISLNK(info.external_attr >> 16)
 
 
 def _seekable(stream: BinaryIO) -> bool:

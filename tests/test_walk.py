@@ -7,8 +7,10 @@ import gzip
 import io
 import lzma
 import os
+import struct
 import tarfile
 import threading
+import time
 import tracemalloc
 import zipfile
 from pathlib import Path
@@ -467,15 +469,15 @@ def test_zip_members_are_read_in_place_with_archive_display_paths(tmp_path, monk
     assert sorted(os.listdir(tmp_path)) == ["dump.zip"]  # nothing extracted
 
 
-def test_zip_symlink_members_are_not_listed(tmp_path):
+def test_zip_symlink_members_are_skipped_as_symlinks_not_followed(tmp_path):
     with zipfile.ZipFile(tmp_path / "a.zip", "w") as archive:
         link = zipfile.ZipInfo("link.txt")
         link.external_attr = 0o120777 << 16
         archive.writestr(link, "target.txt")
         archive.writestr("target.txt", b"t\n")
-    assert [item.path for item in iter_inputs([str(tmp_path / "a.zip")])] == [
-        f"{tmp_path}/a.zip!target.txt"
-    ]
+    items = list(iter_inputs([str(tmp_path / "a.zip")]))
+    assert items[0] == Skipped(f"{tmp_path}/a.zip!link.txt", "symlink member")
+    assert [item.path for item in items[1:]] == [f"{tmp_path}/a.zip!target.txt"]
 
 
 def test_zip_member_named_with_dot_dot_is_read_and_nothing_is_written(tmp_path):
@@ -574,6 +576,7 @@ def test_tar_members_are_streamed_with_archive_display_paths(tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     assert summary(iter_inputs([f"dump{suffix}"])) == [
         (f"dump{suffix}!inner/path.txt", "path.txt", b"first\n"),
+        Skipped(f"dump{suffix}!inner/link.txt", "symlink member"),
         (f"dump{suffix}!../evil.txt", "evil.txt", b"read, never written\n"),
         (f"dump{suffix}!c.txt.xz", "c.txt", b"compressed member\n"),
     ]
@@ -656,3 +659,207 @@ def summary_until_broken(items) -> list:
 def test_file_named_tar_that_is_not_a_tar_is_skipped_as_broken(tmp_path):
     path = write(tmp_path / "notes.tar", b"just some notes\n" * 40)
     assert list(iter_inputs([str(path)])) == [Skipped(str(path), "broken archive: invalid header")]
+
+
+# --- hostile archives, streams and trees ---------------------------------------------------
+
+def tar_header(name: str, size: int, kind: bytes = tarfile.REGTYPE, **extra) -> bytes:
+    info = tarfile.TarInfo(name)
+    info.size, info.type = size, kind
+    for key, value in extra.items():
+        setattr(info, key, value)
+    return info.tobuf(format=tarfile.GNU_FORMAT)
+
+
+def tar_member(name: str, data: bytes) -> bytes:
+    return tar_header(name, len(data)) + data + b"\0" * (-len(data) % 512)
+
+
+def records(items) -> list:
+    """Each item as (path, what became of it): read, skipped with its reason, or broken."""
+    out = []
+    for item in items:
+        if isinstance(item, Input):
+            try:
+                item.open().read()
+                out.append((item.path, "read"))
+            except BrokenInput as error:
+                out.append((item.path, error.reason))
+        else:
+            out.append((item.path, item.reason))
+    return out
+
+
+@pytest.mark.parametrize("compressed", [False, True], ids=["tar", "tar.gz"])
+def test_tar_member_declaring_a_terabyte_ends_the_archive_instead_of_reading_on(
+    tmp_path, compressed
+):
+    data = tar_header("big.txt", 10**12) + b"hello\n".ljust(512, b"\0")
+    name = "declared.tar.gz" if compressed else "declared.tar"
+    path = write(tmp_path / name, gzip.compress(data) if compressed else data)
+    member = "decompressed size exceeds limit (4 GiB)" if compressed else (
+        "broken archive: unexpected end of data")
+    assert records(iter_inputs([str(path)])) == [
+        (f"{path}!big.txt", member),
+        (str(path), "broken archive: unexpected end of data"),
+    ]
+
+
+def test_bad_checksum_on_a_later_tar_header_keeps_the_members_before_and_says_the_rest_is_lost(
+    tmp_path,
+):
+    second = bytearray(tar_member("b.txt", b"b\n"))
+    second[148:156] = b"0000000\0"
+    path = write(tmp_path / "t.tar", tar_member("a.txt", b"a\n") + bytes(second)
+                 + tar_member("c.txt", b"c\n") + b"\0" * 1024)
+    assert records(iter_inputs([str(path)])) == [
+        (f"{path}!a.txt", "read"),
+        (str(path), ("broken archive: bad checksum at byte 1024; "
+                    "the members from there on are not read")),
+    ]
+
+
+def test_every_tar_member_that_is_not_a_file_is_skipped_with_its_kind_and_directories_are_silent(
+    tmp_path,
+):
+    path = write(tmp_path / "special.tar", b"".join([
+        tar_header("dir/", 0, tarfile.DIRTYPE),
+        tar_header("dir/link", 0, tarfile.SYMTYPE, linkname="a.txt"),
+        tar_header("dir/hard", 0, tarfile.LNKTYPE, linkname="a.txt"),
+        tar_header("dir/null", 0, tarfile.CHRTYPE),
+        tar_header("dir/disk", 0, tarfile.BLKTYPE),
+        tar_header("dir/pipe", 0, tarfile.FIFOTYPE),
+        tar_member("dir/a.txt", b"a\n"),
+    ]) + b"\0" * 1024)
+    assert records(iter_inputs([str(path)])) == [
+        (f"{path}!dir/link", "symlink member"),
+        (f"{path}!dir/hard", "hardlink member"),
+        (f"{path}!dir/null", "device member"),
+        (f"{path}!dir/disk", "device member"),
+        (f"{path}!dir/pipe", "fifo member"),
+        (f"{path}!dir/a.txt", "read"),
+    ]
+
+
+def test_archives_without_a_file_are_skipped_as_empty(tmp_path):
+    empty_zip = io.BytesIO()
+    zipfile.ZipFile(empty_zip, "w").close()
+    dirs_only = io.BytesIO()
+    with zipfile.ZipFile(dirs_only, "w") as archive:
+        archive.writestr("inner/", b"")
+    paths = [
+        write(tmp_path / "zeros.tar", b"\0" * 10240),
+        write(tmp_path / "empty.zip", empty_zip.getvalue()),
+        write(tmp_path / "dirs.zip", dirs_only.getvalue()),
+        write(tmp_path / "dirs.tar", tar_header("inner/", 0, tarfile.DIRTYPE) + b"\0" * 1024),
+    ]
+    assert records(iter_inputs([str(p) for p in paths])) == [
+        (str(p), "empty archive (no file in it)") for p in paths
+    ]
+
+
+def test_zip_member_named_with_a_nul_byte_is_skipped_and_the_others_are_read(tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("Xevil.txt", b"evil\n")
+        archive.writestr("good.txt", b"good\n")
+    path = write(tmp_path / "nul.zip", buffer.getvalue().replace(b"Xevil.txt", b"\0evil.txt"))
+    assert records(iter_inputs([str(path)])) == [
+        (f"{path}!\\x00evil.txt", "member name holds a NUL byte"),
+        (f"{path}!good.txt", "read"),
+    ]
+
+
+def zip_listing_one_member(times: int, data: bytes) -> bytes:
+    """A zip whose central directory names its one member `times` times."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("m.txt", data)
+    whole = buffer.getvalue()
+    start, end = whole.rindex(b"PK\x01\x02"), whole.rindex(b"PK\x05\x06")
+    record = bytearray(whole[end:])
+    struct.pack_into("<HHII", record, 8, times, times, (end - start) * times, start)
+    return whole[:start] + whole[start:end] * times + bytes(record)
+
+
+def test_zip_whose_entries_share_their_data_is_refused_whole(tmp_path):
+    path = write(tmp_path / "overlap.zip", zip_listing_one_member(50, b"\n" * 100_000))
+    assert records(iter_inputs([str(path)])) == [
+        (str(path), ("broken archive: 49 of 50 entries overlap the data of others"
+                    " (refused as a likely zip bomb)")),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("codec", "suffix", "compress"),
+    [
+        ("gzip", ".gz", gzip.compress),
+        ("zstd", ".zst", lambda data: zstandard.ZstdCompressor().compress(data)),
+        ("xz", ".xz", lzma.compress),
+        ("bz2", ".bz2", bz2.compress),
+    ],
+    ids=["gzip", "zstd", "xz", "bz2"],
+)
+def test_bytes_after_a_compressed_stream_end_it_with_a_notice_and_keep_what_was_read(
+    tmp_path, codec, suffix, compress
+):
+    text = b"first part\n" * 1000
+    path = write(tmp_path / f"a.txt{suffix}", compress(text) + compress(text) + b"garbage!" * 9)
+    item, _walk = first_input(path)
+    with item.open() as stream:
+        assert stream.read() == text + text
+    assert item.notices == [
+        f"bytes after the end of the {codec} stream (from byte {2 * len(compress(text))}) ignored"
+    ]
+
+
+def test_zero_padding_after_a_compressed_stream_is_no_problem(tmp_path):
+    path = write(tmp_path / "a.txt.gz", gzip.compress(b"text\n") + b"\0" * 5000)
+    item, _walk = first_input(path)
+    with item.open() as stream:
+        assert stream.read() == b"text\n"
+    assert item.notices == []
+
+
+def test_a_directory_tree_deeper_than_the_recursion_limit_is_walked(tmp_path):
+    path = tmp_path / "tree"
+    path.mkdir()
+    for _ in range(1100):
+        path = path / "d"
+        os.mkdir(path)
+    write(path / "deep.txt", b"deep\n")
+    try:
+        assert records(iter_inputs([str(tmp_path / "tree")])) == [(str(path / "deep.txt"), "read")]
+    finally:  # shutil.rmtree, which cleans tmp_path, recurses
+        (path / "deep.txt").unlink()
+        while path != tmp_path:
+            path.rmdir()
+            path = path.parent
+
+
+def test_a_file_named_twice_or_through_its_directory_is_read_once(tmp_path):
+    path = write(tmp_path / "dir" / "a.txt", b"a\n")
+    assert records(iter_inputs([str(path), str(path), str(tmp_path / "dir")])) == [
+        (str(path), "read"),
+        (str(path), f"already read as {path}"),
+        (str(path), f"already read as {path}"),
+    ]
+    assert list(iter_files([str(tmp_path / "dir"), str(path)])) == [
+        str(path), Skipped(str(path), f"already read as {path}")]
+
+
+def test_requested_fifo_without_a_writer_is_skipped_after_the_wait(tmp_path):
+    os.mkfifo(tmp_path / "pipe")
+    started = time.monotonic()
+    assert list(iter_inputs([str(tmp_path / "pipe")], limits=Limits(pipe_wait=0.2))) == [
+        Skipped(str(tmp_path / "pipe"), "no data came within 0.2 s (a pipe with no writer?)")
+    ]
+    assert time.monotonic() - started < 5
+
+
+def test_text_read_whole_beyond_its_limit_is_too_large(tmp_path):
+    path = write(tmp_path / "a.txt.gz", gzip.compress(b"x" * 5000))
+    item, _walk = first_input(path, limits=Limits(max_whole_file=4096))
+    with item.open() as stream, pytest.raises(InputTooLarge) as raised:
+        walk.read_whole(stream, item.limits.max_whole_file)
+    assert raised.value.reason.startswith("too large to read whole (more than 4 KiB;")
