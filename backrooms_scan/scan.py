@@ -31,6 +31,8 @@ from backrooms_scan.select import Selection
 # A file's hits are passed on in pieces once their turns hold this much text, so a
 # huge JSON array or JSONL file never keeps every hit turn of the file in memory.
 PIECE_TEXT_LIMIT = 4 * 1024 * 1024
+# ... or once they hold this many conversations, whose selected turns are counted each.
+PIECE_CONVERSATIONS = 10_000
 # Files this large are scanned by the main process, which passes their pieces on
 # as they come instead of receiving them all at once from a worker.
 LARGE_UNIT_BYTES = 64 * 1024 * 1024
@@ -78,6 +80,7 @@ class FileResult:
     conversations: int = 0
     turns: Counter = field(default_factory=Counter)
     selected: Counter = field(default_factory=Counter)
+    selected_by_conversation: Counter = field(default_factory=Counter)
     repaired: bool = False
     hit_turns: list[TurnHits] = field(default_factory=list)
     final: bool = True  # false for all but the last piece of a file read in pieces
@@ -135,7 +138,7 @@ class Scanner:
             for conversation in fmt.load(doc):
                 read_any = True
                 held += self._scan_conversation(conversation, piece)
-                if held > PIECE_TEXT_LIMIT:
+                if held > PIECE_TEXT_LIMIT or len(piece.selected_by_conversation) > PIECE_CONVERSATIONS:
                     piece.final = False
                     yield piece
                     piece, held = FileResult(item.path, format=fmt.name), 0
@@ -168,6 +171,8 @@ class Scanner:
         result.turns.update(turn.role.value for turn in conversation.turns)
         selected = self.options.selection.select(conversation.turns)
         result.selected.update(map(turn_key, selected))
+        if selected:
+            result.selected_by_conversation[conversation.id] += len(selected)
         found = self.matcher.match_turns(selected)
         relations = self._relations(conversation.turns, selected, found) if found else {}
         hit_turns = [TurnHits(match.turn, digest_of_folded(match.folded), match.hits,

@@ -80,6 +80,7 @@ class Tally:
         self.turns: Counter = Counter()
         self.selected: Counter = Counter()
         self.selected_by_file: Counter = Counter()
+        self.selected_by_conversation: Counter = Counter()
         self.by_value: dict[str, Counter] = defaultdict(Counter)
         self.by_pattern: dict[tuple[str, str], Counter] = defaultdict(Counter)
         self._seen: set[bytes] = set()
@@ -102,8 +103,10 @@ class Tally:
         self.conversations += result.conversations
         self.turns.update(result.turns)
         self.selected.update(result.selected)
-        if "file" in self.by:
+        if "file" in self.by and result.selected:
             self.selected_by_file[result.path] += sum(result.selected.values())
+        if "conversation" in self.by:
+            self.selected_by_conversation.update(result.selected_by_conversation)
         # A conversation lives in one file, so distinct conversations can be counted per file.
         conversations: dict[tuple[str, str], set[str]] = defaultdict(set)
         records = [record for turn_hits in result.hit_turns
@@ -163,30 +166,42 @@ class Tally:
     def turns_matched(self) -> int:
         return sum(self.selected.values())
 
-    def selected_turns(self, dimension: str, value: str) -> int | None:
+    def selected_turns(self, dimension: str) -> Counter | None:
+        """Turns searched per value of `dimension`; None for a property of hits (relation)."""
         if dimension == "file":
-            return self.selected_by_file[value]
+            return self.selected_by_file
+        if dimension == "conversation":
+            return self.selected_by_conversation
         index = _TURN_KEY_INDEX.get(dimension)
         if index is None:
             return None
-        return sum(n for key, n in self.selected.items() if key[index] == value)
+        turns: Counter = Counter()
+        for key, n in self.selected.items():
+            turns[key[index]] += n
+        return turns
 
     def breakdown(self, dimension: str) -> list[dict]:
-        """Rows of one breakdown, most hits first, values with no hits left out."""
-        rows = []
-        for value, hits in sorted(self.by_value[dimension].items(), key=lambda kv: (-kv[1], kv[0])):
-            turns = self.selected_turns(dimension, value)
-            patterns = self.by_pattern[(dimension, value)]
-            rows.append(
-                {
-                    "value": value,
-                    "hits": hits,
-                    "turns": turns,
-                    "rate_per_1000_turns": rate(hits, turns),
-                    "patterns": {f"{s}/{p}": n for (s, p), n in sorted(patterns.items())},
-                }
-            )
-        return rows
+        """Rows of one breakdown: every value of the turns searched, with zero hits where it
+        has none; months in date order (unknown last), other values most hits first."""
+        hits_of, turns_of = self.by_value[dimension], self.selected_turns(dimension)
+        values = set(hits_of) | set(turns_of or ())
+        if dimension == "month":
+            order = sorted(values, key=lambda value: (value == "", value))
+        else:
+            order = sorted(values, key=lambda value: (-hits_of[value], value))
+        return [self._breakdown_row(dimension, value, hits_of[value],
+                                    None if turns_of is None else turns_of[value])
+                for value in order]
+
+    def _breakdown_row(self, dimension: str, value: str, hits: int, turns: int | None) -> dict:
+        patterns = self.by_pattern.get((dimension, value), {})
+        return {
+            "value": value,
+            "hits": hits,
+            "turns": turns,
+            "rate_per_1000_turns": rate(hits, turns),
+            "patterns": {f"{s}/{p}": n for (s, p), n in sorted(patterns.items())},
+        }
 
     def summary(self) -> dict:
         return {
@@ -256,6 +271,7 @@ def state_of(result: FileResult, unit: int) -> dict:
         "conversations": result.conversations,
         "turns": dict(result.turns),
         "selected": [[*key, n] for key, n in result.selected.items()],
+        "selected_by_conversation": dict(result.selected_by_conversation),
         "repaired": result.repaired,
         "notices": [problem_kind(notice.message) for notice in result.notices],
         "hit_turns": [_turn_hits_state(th) for th in result.hit_turns],
@@ -284,6 +300,7 @@ def result_from_state(state: dict) -> FileResult:
         conversations=state["conversations"],
         turns=Counter(state["turns"]),
         selected=Counter({tuple(row[:-1]): row[-1] for row in state["selected"]}),
+        selected_by_conversation=Counter(state.get("selected_by_conversation", {})),
         repaired=state["repaired"],
         notices=[Notice(state["path"], kind) for kind in state.get("notices", [])],
         hit_turns=[_turn_hits_from_state(th) for th in state["hit_turns"]],

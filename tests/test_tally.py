@@ -1,8 +1,14 @@
 """The tally counts hits, turns and conversations per pattern and sets replays apart."""
 
+import json
+import re
 from collections import Counter
+from pathlib import Path
 from types import SimpleNamespace
 
+from click.testing import CliRunner
+
+from backrooms_scan.cli import main
 from backrooms_scan.model import Hit, Role, Turn
 from backrooms_scan.normalize import fold
 from backrooms_scan.relation import Relation
@@ -109,3 +115,77 @@ def test_breakdowns_are_kept_only_for_requested_dimensions():
     tally.add(result("a.txt", hits_in(turn("a.txt", 1, "gate"), ("mantra", "gate"))))
     assert list(tally.summary()["by"]) == ["speaker"]
     assert "conversation" not in tally.by_value and "file" not in tally.by_value
+
+
+def test_breakdowns_list_every_value_searched_with_zero_hits_where_it_has_none():
+    tally = Tally(SETS, by=["model", "speaker", "file", "conversation"])
+    hit = turn("a.txt", 1, "gate")
+    tally.add(FileResult("a.txt", format="backrooms", conversations=1, turns=Counter(spoken=5),
+                         selected=Counter({("opus", "explorer", "", "2024-03"): 2,
+                                           ("sonnet", "simulator", "", "2024-03"): 3}),
+                         selected_by_conversation=Counter({"a.txt": 5}),
+                         hit_turns=[hits_in(hit, ("mantra", "gate"))]))
+    tally.add(FileResult("b.txt", format="backrooms", conversations=1, turns=Counter(spoken=1),
+                         selected=Counter({("haiku", "simulator", "", ""): 1}),
+                         selected_by_conversation=Counter({"b.txt": 1})))
+    by = tally.summary()["by"]
+    assert [(r["value"], r["hits"], r["turns"], r["rate_per_1000_turns"]) for r in by["model"]] == [
+        ("opus", 1, 2, 500.0), ("haiku", 0, 1, 0.0), ("sonnet", 0, 3, 0.0)]
+    assert [(r["value"], r["hits"], r["turns"]) for r in by["speaker"]] == [
+        ("explorer", 1, 2), ("simulator", 0, 4)]
+    assert [(r["value"], r["hits"], r["turns"]) for r in by["file"]] == [
+        ("a.txt", 1, 5), ("b.txt", 0, 1)]
+    assert [(r["value"], r["hits"], r["turns"]) for r in by["conversation"]] == [
+        ("a.txt", 1, 5), ("b.txt", 0, 1)]
+    assert by["model"][1]["patterns"] == {}
+
+
+def test_months_sort_by_date_with_unknown_last_whatever_their_hits():
+    tally = Tally(SETS, by=["month"])
+    months = {"2024-11": 1, "2023-02": 3, "": 2, "2024-03": 0}
+    for n, (month, hits) in enumerate(months.items()):
+        turns = [turn(f"{n}.txt", i, f"gate {month} {i}", ts=f"{month}-01T00:00:00Z" if month else None)
+                 for i in range(hits)]
+        tally.add(FileResult(f"{n}.txt", format="backrooms", conversations=1,
+                             selected=Counter({("opus", "explorer", "", month): 4}),
+                             hit_turns=[hits_in(t, ("mantra", "gate")) for t in turns]))
+    rows = tally.summary()["by"]["month"]
+    assert [(r["value"], r["hits"], r["turns"]) for r in rows] == [
+        ("2023-02", 3, 4), ("2024-03", 0, 4), ("2024-11", 1, 4), ("", 2, 4)]
+
+
+# --- through the command line: against a reading of the fixtures ---------------------
+
+CHAT_FIXTURES = Path(__file__).parent / "fixtures" / "chatlines"
+
+
+def speaker_lines(path: Path) -> list[tuple[str, str]]:
+    """(speaker, text) per turn: a `Name: ` line opens a turn, other lines continue it."""
+    turns: list[tuple[str, str]] = []
+    for line in path.read_text().splitlines():
+        opened = re.match(r"(\w+): (.*)", line)
+        if opened and (opened[1] != "Note"):
+            turns.append((opened[1], opened[2]))
+        elif turns:
+            turns[-1] = (turns[-1][0], turns[-1][1] + "\n" + line)
+    return turns
+
+
+def test_breakdown_by_speaker_has_every_speaker_with_turns_and_hits_as_read():
+    paths = [CHAT_FIXTURES / "chat.txt", CHAT_FIXTURES / "runner_errors.txt"]
+    result = CliRunner().invoke(main, ["scan", *map(str, paths), "--set", "heart-sutra-mantra",
+                                       "--role", "all", "--count-replays", "--by", "speaker", "--by", "file",
+                                       "-f", "json"], catch_exceptions=False)
+    rows = {r["value"]: r for r in json.loads(result.stdout)["by"]["speaker"]}
+    turns, hits = Counter(), Counter()
+    for path in paths:
+        for speaker, text in speaker_lines(path):
+            turns[speaker] += 1
+            hits[speaker] += len(re.findall(r"gate gate paragate", text, re.IGNORECASE))
+    gate = "heart-sutra-mantra/gate-gate-paragate"
+    assert {value: (r["turns"], r["patterns"].get(gate, 0)) for value, r in rows.items()} == {
+        speaker: (turns[speaker], hits[speaker]) for speaker in turns}
+    assert {"Alice", "System"} <= {value for value, r in rows.items() if r["hits"] == 0}
+    files = json.loads(result.stdout)["by"]["file"]
+    assert sorted((r["value"], r["turns"]) for r in files) == sorted(
+        (str(path), len(speaker_lines(path))) for path in paths)
