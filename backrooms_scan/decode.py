@@ -231,9 +231,12 @@ _UTF16_SAMPLE = 4096
 def sniff_encoding(head: bytes) -> tuple[str, int]:
     """(codec, BOM length) for content starting with `head`; UTF-8 unless shown otherwise.
 
-    UTF-16 without a BOM is recognised only when it is certain: nearly every
-    other byte is NUL (>= 90%), the bytes between are almost never NUL (<= 1%),
-    and the result reads as text.
+    UTF-16 without a BOM is recognised only when it is certain: every other byte is
+    NUL for at least 30% of the characters (ASCII, as JSON's punctuation and keys
+    are), and the result reads as text. When nearly all (>= 90%) are ASCII, the
+    bytes between may be NUL for at most 1% and at most 10% may be control
+    characters; otherwise (U+AC00 and U+4E00, common in Korean and Chinese, have a
+    NUL byte) at most 5% NUL between and 1% characters neither printable nor space.
     """
     for bom, encoding in _BOMS:
         if head.startswith(bom):
@@ -250,12 +253,24 @@ def _utf16_without_bom(sample: bytes) -> str | None:
         ("utf-16-le", low_first, high_first),
         ("utf-16-be", high_first, low_first),
     ):
-        if zeros.count(0) >= 0.9 * pairs and units.count(0) <= 0.01 * pairs:
-            text = sample[: 2 * pairs].decode(encoding, errors="replace")
+        mostly_ascii = zeros.count(0) >= 0.9 * pairs
+        if zeros.count(0) < 0.3 * pairs or units.count(0) > (0.01 if mostly_ascii else 0.05) * pairs:
+            continue
+        text = sample[: 2 * pairs].decode(encoding, errors="replace")
+        if mostly_ascii:
             controls = sum(text.count(chr(c)) for c in _CONTROL_BYTES)
             if controls <= _MAX_ODD_SHARE * len(text):
                 return encoding
+        elif _reads_as_utf16_text(text):
+            return encoding
     return None
+
+
+def _reads_as_utf16_text(text: str) -> bool:
+    """Mostly non-ASCII UTF-16 text: printable characters and whitespace, a character cut
+    off at the end of the sample aside."""
+    odd = sum(1 for char in text[:-1] if not (char.isprintable() or char.isspace()))
+    return odd <= 0.01 * len(text)
 
 
 def decode_bytes(data: bytes) -> tuple[str, str, tuple[str, int] | None]:

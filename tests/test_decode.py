@@ -165,6 +165,19 @@ def test_utf16_without_a_bom_is_recognised_by_its_nul_pattern(encoding):
     assert (doc.read_text(), doc.encoding) == (text, encoding)
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_bom_is_recognised_when_most_of_its_text_is_not_ascii(encoding):
+    # Korean turns in ASCII JSON punctuation: about 40% of the characters are ASCII.
+    text = '[{"from": "gpt", "value": "중생은 가없으나 맹세코 건지리다 번뇌는 다함없으나"}]\n' * 40
+    doc = decoded(text.encode(encoding))
+    assert (classify_head(doc.head), doc.read_text(), doc.encoding) == (None, text, encoding)
+
+
+def test_binary_with_a_nul_every_other_byte_is_not_taken_for_utf16():
+    data = bytes(value for n in range(2000) for value in (n % 7 + 1, 0, 0xD8 + n % 4, 0))
+    assert sniff_encoding(data) == ("utf-8", 0)
+
+
 def test_a_few_nul_bytes_do_not_make_text_utf16():
     assert sniff_encoding(b"hello\x00world\x00 and more text\n") == ("utf-8", 0)
 
