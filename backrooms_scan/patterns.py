@@ -22,7 +22,9 @@ A pattern file is one YAML mapping::
 
 Files are read with PyYAML's safe loader, as nodes, so every error can name its
 line and column; tags other than the plain YAML types, and anchors/aliases, are
-refused outright.
+refused outright. So are files beyond `PatternLimits`: nesting deeper than
+`max_depth`, more than `max_phrases` phrases, a phrase longer than
+`max_phrase_chars` characters, `within` above `max_within`.
 """
 
 from __future__ import annotations
@@ -30,10 +32,12 @@ from __future__ import annotations
 import difflib
 import functools
 import importlib.resources
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import ahocorasick
 import yaml
 
 from backrooms_scan.normalize import fold, is_whole_word
@@ -41,6 +45,7 @@ from backrooms_scan.normalize import fold, is_whole_word
 __all__ = [
     "Pattern",
     "PatternError",
+    "PatternLimits",
     "PatternSet",
     "UnknownPatternSet",
     "check_pattern_file",
@@ -81,6 +86,19 @@ class PatternSet:
     path: str | None = None
     tags: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PatternLimits:
+    """What one pattern file may hold; each limit is far beyond what a real set needs."""
+
+    max_depth: int = 20  # nesting of mappings and lists; a valid file needs 4
+    max_phrases: int = 100_000  # in the whole file, `all_of` phrases included
+    max_phrase_chars: int = 1_000
+    max_within: int = 1_000_000  # folded characters
+
+
+DEFAULT_LIMITS = PatternLimits()
 
 
 class PatternError(Exception):
@@ -133,9 +151,11 @@ _ALIASES_REFUSED = "aliases (&/*) are not allowed in pattern files"
 class _Problems:
     """Collects the errors of one file, each at a node's position."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, limits: PatternLimits = DEFAULT_LIMITS):
         self.path = path
+        self.limits = limits
         self.errors: list[PatternError] = []
+        self.phrases = 0  # counted as read, against limits.max_phrases
 
     def at(self, node: yaml.Node | yaml.Mark | None, message: str) -> None:
         mark = node.start_mark if isinstance(node, yaml.Node) else node
@@ -151,27 +171,50 @@ class _Problems:
 def _compose(text: str, problems: _Problems) -> yaml.Node | None:
     """The document's node tree, or None after recording why it cannot be read safely."""
     try:
-        events = list(yaml.parse(text, Loader=yaml.SafeLoader))
-        for event in events:
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                problems.at(event.start_mark, _ALIASES_REFUSED)
-                break
-        for event in events:
-            tag = getattr(event, "tag", None)
-            if tag is not None and tag not in _ALLOWED_TAGS:
-                problems.at(
-                    event.start_mark, f"tag '{_short_tag(tag)}' is not allowed in pattern files"
-                )
-        if problems.errors:
-            return None
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        _check_events(yaml.parse(text, Loader=_FAST_LOADER), problems)
+        return None if problems.errors else yaml.compose(text, Loader=_FAST_LOADER)
+    except yaml.YAMLError:
+        problems.errors.clear()  # read again with PyYAML's own parser, for its messages
+    try:
+        _check_events(yaml.parse(text, Loader=yaml.SafeLoader), problems)
+        return None if problems.errors else yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
+        problems.errors.clear()
         mark = error.problem_mark or error.context_mark
         described = ": ".join(part for part in (error.context, error.problem) if part)
         problems.at(mark, f"invalid YAML: {described}")
     except yaml.YAMLError as error:
+        problems.errors.clear()
         problems.at(None, f"invalid YAML: {error}")
     return None
+
+
+# libyaml when PyYAML has it: several times faster on sets of many phrases.
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _check_events(events, problems: _Problems) -> None:
+    """Refuse aliases, tags other than the plain types, and nesting beyond the limit
+    (which would exhaust the composer's recursion), before any node is built."""
+    depth = 0
+    aliases_refused = False
+    for event in events:
+        if not aliases_refused and (
+            isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None)
+        ):
+            problems.at(event.start_mark, _ALIASES_REFUSED)
+            aliases_refused = True
+        tag = getattr(event, "tag", None)
+        if tag is not None and tag not in _ALLOWED_TAGS:
+            problems.at(event.start_mark, f"tag '{_short_tag(tag)}' is not allowed in pattern files")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > problems.limits.max_depth:
+                problems.at(event.start_mark, f"nested deeper than {problems.limits.max_depth}"
+                                              " levels of lists and mappings")
+                return
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _short_tag(tag: str) -> str:
@@ -236,14 +279,28 @@ def _boolean(node: yaml.Node, key: str, problems: _Problems) -> bool:
     return bool(yaml.constructor.SafeConstructor().construct_object(node))
 
 
-def _positive_integer(node: yaml.Node, key: str, problems: _Problems) -> int | None:
-    value = None
-    if node.tag == _YAML_TAG + "int":
-        value = yaml.constructor.SafeConstructor().construct_object(node)
-    if not isinstance(value, int) or value < 1:
+_DECIMAL = re.compile(r"[0-9]+")
+
+
+def _within(node: yaml.Node, key: str, problems: _Problems) -> int | None:
+    """A positive integer in plain decimal digits, up to the limit: YAML's hex, octal,
+    binary and sexagesimal forms and digit separators are refused, and so is any number
+    of digits Python would refuse to convert."""
+    text = node.value if isinstance(node, yaml.ScalarNode) else None
+    if node.tag != _YAML_TAG + "int" or text is None or text.startswith("-"):
         problems.at(node, f"'{key}' must be a positive integer")
         return None
-    return value
+    if not _DECIMAL.fullmatch(text):
+        problems.at(node, f"'{key}' must be a positive integer in decimal digits, not '{text}'")
+        return None
+    maximum = problems.limits.max_within
+    if len(text.lstrip("0")) > len(str(maximum)) or int(text) > maximum:
+        problems.at(node, f"'{key}' must be at most {maximum}")
+        return None
+    if int(text) < 1:
+        problems.at(node, f"'{key}' must be a positive integer")
+        return None
+    return int(text)
 
 
 # ------------------------------------------------------------ building patterns
@@ -284,6 +341,8 @@ def _phrases(node: yaml.Node, key: str, exact: bool, problems: _Problems) -> lis
             problems.at(phrase_node, "a phrase must be a string")
             continue
         text = _text_of(phrase_node)
+        if not _within_phrase_limits(phrase_node, text, problems):
+            continue
         matching_key = _matching_key(text, exact)
         is_empty = not text if exact else not text.strip()
         if is_empty:
@@ -297,29 +356,48 @@ def _phrases(node: yaml.Node, key: str, exact: bool, problems: _Problems) -> lis
     return phrases
 
 
+def _within_phrase_limits(node: yaml.Node, text: str, problems: _Problems) -> bool:
+    """Count the phrase against the file's limit; False (with an error) when it is beyond
+    a limit. Only the first phrase past the count limit is reported."""
+    limits = problems.limits
+    problems.phrases += 1
+    if problems.phrases > limits.max_phrases:
+        if problems.phrases == limits.max_phrases + 1:
+            problems.at(node, f"more than {limits.max_phrases} phrases in one pattern file")
+        return False
+    if len(text) > limits.max_phrase_chars:
+        problems.at(node, f"phrase of {len(text)} characters; at most"
+                          f" {limits.max_phrase_chars} characters are allowed")
+        return False
+    return True
+
+
 def _check_no_phrase_contains_another(
     phrases: list[_Phrase], word: bool, problems: _Problems
 ) -> None:
     """Refuse phrases of one pattern that match inside each other: one occurrence would
-    count twice."""
+    count twice. One automaton of the phrases finds them all in one pass over each."""
+    if len(phrases) < 2:
+        return
+    automaton = ahocorasick.Automaton()
+    for index, phrase in enumerate(phrases):
+        if phrase.key not in automaton:
+            automaton.add_word(phrase.key, index)
+    automaton.make_automaton()
     for outer in phrases:
-        for inner in phrases:
-            if inner.key != outer.key and _occurs_in(inner.key, outer.key, word):
-                problems.at(
-                    outer.node,
-                    f"phrase '{outer.text}' contains phrase '{inner.text}' of the same pattern,"
-                    " so each occurrence would count twice",
-                )
-                break
-
-
-def _occurs_in(needle: str, haystack: str, word: bool) -> bool:
-    start = haystack.find(needle)
-    while start != -1:
-        if not word or is_whole_word(haystack, start, start + len(needle)):
-            return True
-        start = haystack.find(needle, start + 1)
-    return False
+        found = [
+            index
+            for last, index in automaton.iter(outer.key)
+            if phrases[index].key != outer.key
+            and (not word or is_whole_word(outer.key, last + 1 - len(phrases[index].key), last + 1))
+        ]
+        if found:
+            inner = phrases[min(found)]  # the first in file order, as the message names one
+            problems.at(
+                outer.node,
+                f"phrase '{outer.text}' contains phrase '{inner.text}' of the same pattern,"
+                " so each occurrence would count twice",
+            )
 
 
 def _check_distinct(phrases: list[_Phrase], problems: _Problems) -> None:
@@ -383,7 +461,7 @@ def _pattern_options(values: dict[str, yaml.Node], problems: _Problems) -> dict:
         "id": _string,
         "word": _boolean,
         "exact": _boolean,
-        "within": _positive_integer,
+        "within": _within,
         "tags": _strings,
         "languages": _strings,
         "description": _string,
@@ -496,9 +574,11 @@ def _pattern_set(root: yaml.Node, path: str, problems: _Problems) -> PatternSet 
 # ------------------------------------------------------------------ public API
 
 
-def _read_pattern_file(path: str | Path) -> tuple[PatternSet | None, list[PatternError]]:
+def _read_pattern_file(
+    path: str | Path, limits: PatternLimits = DEFAULT_LIMITS
+) -> tuple[PatternSet | None, list[PatternError]]:
     shown = str(path)
-    problems = _Problems(shown)
+    problems = _Problems(shown, limits)
     try:
         data = Path(path).read_bytes()
     except OSError as error:
@@ -528,15 +608,17 @@ def _file_order(error: PatternError) -> tuple[int, int]:
     return error.line or 0, error.column or 0
 
 
-def check_pattern_file(path: str | Path) -> list[PatternError]:
+def check_pattern_file(
+    path: str | Path, limits: PatternLimits = DEFAULT_LIMITS
+) -> list[PatternError]:
     """Every problem found in a pattern file, in file order (empty when it is valid)."""
-    _, errors = _read_pattern_file(path)
+    _, errors = _read_pattern_file(path, limits)
     return sorted(errors, key=_file_order)
 
 
-def load_pattern_set(path: str | Path) -> PatternSet:
+def load_pattern_set(path: str | Path, limits: PatternLimits = DEFAULT_LIMITS) -> PatternSet:
     """Read one pattern file; raises its first `PatternError`."""
-    pattern_set, errors = _read_pattern_file(path)
+    pattern_set, errors = _read_pattern_file(path, limits)
     if errors:
         raise min(errors, key=_file_order)
     assert pattern_set is not None

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
 from backrooms_scan.patterns import (
+    DEFAULT_LIMITS,
     Pattern,
     PatternError,
+    PatternLimits,
     PatternSet,
     UnknownPatternSet,
     check_pattern_file,
@@ -371,3 +374,76 @@ class TestShippedSets:
         for pattern_set in shipped_sets():
             for pattern in pattern_set.patterns:
                 assert pattern.phrases or len(pattern.all_of) >= 2, pattern.id
+
+
+class TestLimits:
+    """Hostile pattern files end in one file:line:col error each, never a traceback."""
+
+    @staticmethod
+    def errors_of(tmp_path, text: str, limits: PatternLimits = DEFAULT_LIMITS) -> list[tuple]:
+        path = tmp_path / "hostile.yaml"
+        path.write_text(text, encoding="utf-8")
+        return [(e.line, e.column, e.message) for e in check_pattern_file(path, limits)]
+
+    @pytest.mark.parametrize("depth", [2_000, 10_000])
+    def test_nesting_beyond_the_limit_is_one_error_at_the_first_level_too_deep(
+        self, tmp_path, depth
+    ):
+        text = "name: deep\npatterns:\n  - " + "[" * depth + "x" + "]" * depth + "\n"
+        # The mapping and `patterns` are two levels: the 19th bracket is the 21st.
+        assert self.errors_of(tmp_path, text) == [
+            (3, 5 + 18, "nested deeper than 20 levels of lists and mappings")
+        ]
+        with pytest.raises(PatternError, match=r"hostile\.yaml:3:23: nested deeper than 20"):
+            load_pattern_sets([str(tmp_path / "hostile.yaml")])
+
+    @pytest.mark.parametrize(
+        ("value", "message"),
+        [
+            ("0x_", "'within' must be a positive integer in decimal digits, not '0x_'"),
+            ("0b_", "'within' must be a positive integer in decimal digits, not '0b_'"),
+            ("0x10", "'within' must be a positive integer in decimal digits, not '0x10'"),
+            ("1_000", "'within' must be a positive integer in decimal digits, not '1_000'"),
+            ("4" * 4301, "'within' must be at most 1000000"),
+            ("1000001", "'within' must be at most 1000000"),
+            ("0", "'within' must be a positive integer"),
+            ("-5", "'within' must be a positive integer"),
+            ("'200'", "'within' must be a positive integer"),
+        ],
+        ids=["hex-underscore", "binary-underscore", "hex", "separator", "4301-digits",
+             "above-maximum", "zero", "negative", "quoted"],
+    )
+    def test_within_must_be_plain_decimal_digits_up_to_the_maximum(self, tmp_path, value, message):
+        text = ("name: w\npatterns:\n  - id: r\n    all_of: [gate gate, bodhi svaha]\n"
+                f"    within: {value}\n")
+        assert self.errors_of(tmp_path, text) == [(5, 13, message)]
+
+    def test_within_at_the_maximum_is_read(self, tmp_path):
+        path = tmp_path / "w.yaml"
+        path.write_text("name: w\npatterns:\n  - id: r\n    all_of: [gate gate, bodhi svaha]\n"
+                        "    within: 001000000\n", encoding="utf-8")
+        assert load_pattern_set(path).patterns[0].within == 1_000_000
+
+    def test_phrases_beyond_the_count_limit_are_one_error_at_the_first_too_many(self, tmp_path):
+        text = ("name: many\npatterns:\n  - id: a\n    phrases: [one, two, three]\n"
+                "  - id: b\n    all_of: [four, five]\n    within: 9\n  - six\n  - seven\n")
+        assert self.errors_of(tmp_path, text, PatternLimits(max_phrases=5)) == [
+            (8, 5, "more than 5 phrases in one pattern file")
+        ]
+
+    def test_phrase_longer_than_the_limit_is_an_error_naming_its_length(self, tmp_path):
+        long = "om " * 334 + "ah"
+        assert self.errors_of(tmp_path, f"name: long\npatterns:\n  - {long}\n  - short\n") == [
+            (3, 5, "phrase of 1004 characters; at most 1000 characters are allowed")
+        ]
+
+    def test_a_pattern_of_many_phrases_is_checked_in_linear_time(self, tmp_path):
+        phrases = "".join(f"      - phrase number {n} of many\n" for n in range(20_000))
+        started = time.perf_counter()
+        errors = self.errors_of(tmp_path, "name: many\npatterns:\n  - id: many\n    phrases:\n"
+                                + phrases + "      - number 17 of\n")
+        assert time.perf_counter() - started < 30  # checking phrase pairs took 150 s here
+        assert errors == [
+            (22, 9, ("phrase 'phrase number 17 of many' contains phrase 'number 17 of' of the same"
+                    " pattern, so each occurrence would count twice")),
+        ]
