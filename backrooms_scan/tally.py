@@ -47,6 +47,31 @@ class PatternCount:
     conversations: int = 0
 
 
+@dataclass
+class SetCount:
+    occurrences: int = 0  # the set's hits with overlapping ones merged into one
+    turns: int = 0
+    conversations: int = 0
+
+
+def distinct_occurrences(hits: Iterable[Hit]) -> Counter:
+    """Per set, its hits in one turn with overlapping `[start, end)` spans merged into one:
+    a recited mantra is one occurrence, not one for the mantra and one for each part."""
+    spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for hit in hits:
+        spans[hit.set].append((hit.start, hit.end))
+    counts: Counter = Counter()
+    for name, found in spans.items():
+        reach = None
+        for start, end in sorted(found):
+            if reach is None or start >= reach:
+                counts[name] += 1
+                reach = end
+            else:
+                reach = max(reach, end)
+    return counts
+
+
 def dimension_value(dimension: str, turn: Turn, relation: Relation | None = None) -> str:
     if dimension == "relation":
         return relation.value if relation is not None else ""
@@ -70,6 +95,7 @@ class Tally:
         self.tracked = tuple(d for d in DIMENSIONS if d in self.by or d in ("model", "month"))
         self.pattern_keys = [(s.name, p.id) for s in sets for p in s.patterns]
         self.patterns = {key: PatternCount() for key in self.pattern_keys}
+        self.sets = {s.name: SetCount() for s in sets}
         self.files_scanned = 0
         self.skipped: list[tuple[str, str]] = []
         self.errors: list[tuple[str, str]] = []
@@ -83,6 +109,7 @@ class Tally:
         self.selected_by_conversation: Counter = Counter()
         self.by_value: dict[str, Counter] = defaultdict(Counter)
         self.by_pattern: dict[tuple[str, str], Counter] = defaultdict(Counter)
+        self.by_occurrences: dict[str, Counter] = defaultdict(Counter)
         self._seen: set[bytes] = set()
         # Conversations by (set, model, kind): see `relation_rows`.
         self.relation_conversations: Counter = Counter()
@@ -112,7 +139,10 @@ class Tally:
         records = [record for turn_hits in result.hit_turns
                    for record in self._add_turn(turn_hits, conversations)]
         for key, ids in conversations.items():
-            self.patterns[key].conversations += len(ids)
+            if key[1] is None:
+                self.sets[key[0]].conversations += len(ids)
+            else:
+                self.patterns[key].conversations += len(ids)
         self._count_relations(records)
         return records
 
@@ -152,7 +182,24 @@ class Tally:
         for key in seen_patterns:
             self.patterns[key].turns += 1
             conversations[key].add(turn_hits.turn.conversation)
+        if counted:
+            self._add_occurrences(turn_hits, conversations)
         return [HitRecord(hit, replay, turn_hits.relations[hit.set]) for hit in turn_hits.hits]
+
+    def _add_occurrences(self, turn_hits: TurnHits, conversations: dict) -> None:
+        occurrences = distinct_occurrences(turn_hits.hits)
+        for name, n in occurrences.items():
+            count = self.sets[name]
+            count.occurrences += n
+            count.turns += 1
+            conversations[(name, None)].add(turn_hits.turn.conversation)
+            for dimension in self.tracked:
+                value = dimension_value(dimension, turn_hits.turn, turn_hits.relations[name])
+                self.by_occurrences[dimension][value] += n
+
+    @property
+    def occurrences(self) -> int:
+        return sum(c.occurrences for c in self.sets.values())
 
     @property
     def hits(self) -> int:
@@ -198,6 +245,7 @@ class Tally:
         return {
             "value": value,
             "hits": hits,
+            "occurrences": self.by_occurrences[dimension].get(value, 0),
             "turns": turns,
             "rate_per_1000_turns": rate(hits, turns),
             "patterns": {f"{s}/{p}": n for (s, p), n in sorted(patterns.items())},
@@ -216,6 +264,8 @@ class Tally:
             "turns_matched": self.turns_matched,
             "hits": self.hits,
             "hits_including_replays": self.hits_including_replays,
+            "occurrences": self.occurrences,
+            "sets": [self._set_row(name) for name in self.sets],
             "patterns": [self._pattern_row(key) for key in self.pattern_keys],
             "by": {dimension: self.breakdown(dimension) for dimension in self.by},
             "relations": self.relation_rows(),
@@ -234,6 +284,17 @@ class Tally:
                  **{kind: self.relation_conversations[(s, m, kind)]
                     for kind in ("originated", "echoed_only", "prompted")}}
                 for s, m in pairs]
+
+    def _set_row(self, name: str) -> dict:
+        count = self.sets[name]
+        return {
+            "set": name,
+            "hits": sum(self.patterns[key].hits for key in self.pattern_keys if key[0] == name),
+            "occurrences": count.occurrences,
+            "turns": count.turns,
+            "conversations": count.conversations,
+            "rate_per_1000_turns": rate(count.occurrences, self.turns_matched),
+        }
 
     def _pattern_row(self, key: tuple[str, str]) -> dict:
         count = self.patterns[key]
@@ -285,7 +346,7 @@ def _turn_hits_state(turn_hits: TurnHits) -> dict:
         "digest": turn_hits.digest.hex(),
         "role": turn.role.value,
         **{name: getattr(turn, name) for name in _TURN_FIELDS},
-        "hits": [[h.set, h.pattern] for h in turn_hits.hits],
+        "hits": [[h.set, h.pattern, h.start, h.end] for h in turn_hits.hits],
         "relations": {name: relation.value for name, relation in turn_hits.relations.items()},
     }
 
@@ -311,6 +372,6 @@ def result_from_state(state: dict) -> FileResult:
 def _turn_hits_from_state(state: dict) -> TurnHits:
     turn = Turn(role=Role(state["role"]), text="", verbatim=False,
                 **{name: state[name] for name in _TURN_FIELDS})
-    hits = [Hit(set_name, pattern, turn, 0, 0) for set_name, pattern in state["hits"]]
+    hits = [Hit(set_name, pattern, turn, *span) for set_name, pattern, *span in state["hits"]]
     relations = {name: Relation(value) for name, value in state["relations"].items()}
     return TurnHits(turn, bytes.fromhex(state["digest"]), hits, relations)

@@ -43,20 +43,26 @@ def test_plain_report_exactly():
     result = scan("--max-snippets", "1")
     assert result.exit_code == 0
     assert without_timing(result.stdout) == f"""\
-pattern            hits  turns  conversations  per 1k turns
-mini/mantra           1      1              1        333.33
-mini/welfare          2      1              1        666.67
-mini/capital-gate     1      1              1        333.33
+pattern            hits  turns with hits  convs with hits  per 1k turns searched
+mini/mantra           1                1                1                 333.33
+mini/welfare          2                1                1                 666.67
+mini/capital-gate     1                1                1                 333.33
+
+set   distinct  turns with hits  convs with hits  per 1k turns searched
+mini         3                2                1                1000.00
+(hits: each pattern counted on its own, so a phrase and its parts are hits of each; distinct: a set's overlapping hits merged into one; rates per 1,000 of the 3 turns searched)
 
 by model
-  model                     hits  turns  per 1k turns
-  claude-3-opus-20240229       2      2       1000.00
-  claude-3-sonnet-20240229     2      1       2000.00
+  model                     hits  distinct  turns searched  per 1k turns searched
+  claude-3-opus-20240229       2         1               2                1000.00
+  claude-3-sonnet-20240229     2         2               1                2000.00
+  (hits and distinct as above; turns searched: the turns of each model that passed the filters, with hits or not)
 
 by speaker
-  speaker    hits  turns  per 1k turns
-  explorer      2      2       1000.00
-  simulator     2      1       2000.00
+  speaker    hits  distinct  turns searched  per 1k turns searched
+  explorer      2         1               2                1000.00
+  simulator     2         2               1                2000.00
+  (hits and distinct as above; turns searched: the turns of each speaker that passed the filters, with hits or not)
 
 origin and echo (conversations)
   set   model                     originated  only echoed  prompted
@@ -71,7 +77,7 @@ mini/mantra
 mini/welfare
   {TRANSCRIPT}:18:1  simulator (claude-3-sonnet-20240229)  [animal welfare] matters. Animal welfare!
 
-1 file scanned, 0 skipped, 1 conversation, 3 spoken / 2 system / 1 context turns, 4 hits (5 with replays), T s
+1 file scanned, 0 skipped, 1 conversation, 3 spoken / 2 system / 1 context turns, 4 pattern hits (5 with replays), 3 distinct, T s
 """
 
 
@@ -85,8 +91,8 @@ def test_snippet_context_width_and_newline_mark():
 def test_table_report_without_a_terminal_has_no_colour_but_marks_hits():
     result = scan("-f", "table", "--max-snippets", "1")
     assert "\x1b[" not in result.stdout
-    assert "┃ set / pattern" in result.stdout
-    assert "│   welfare      │    2 │     1 │     1 │       666.67 │" in result.stdout
+    assert "┃ set / pattern  ┃ hits ┃ distinct ┃" in result.stdout
+    assert "│   welfare      │    2 │          │            1 │           1 │       666.67 │" in result.stdout
     assert "[animal welfare]" in result.stdout
 
 
@@ -205,7 +211,7 @@ def test_chart_draws_hits_per_model_and_month():
 def test_by_scenario_and_file():
     summary = json.loads(scan("-f", "json", "--by", "scenario", "--by", "file").stdout)
     assert summary["by"]["scenario"][0]["value"] == "mini backrooms"
-    assert summary["by"]["file"] == [{"value": TRANSCRIPT, "hits": 4, "turns": 3,
+    assert summary["by"]["file"] == [{"value": TRANSCRIPT, "hits": 4, "occurrences": 3, "turns": 3,
                                       "rate_per_1000_turns": 1333.333,
                                       "patterns": {"mini/capital-gate": 1, "mini/mantra": 1,
                                                    "mini/welfare": 2}}]

@@ -84,7 +84,7 @@ def test_breakdown_by_model_has_hits_turns_and_rate():
     tally = Tally(SETS, by=["model"])
     tally.add(result("a.txt", hits_in(turn("a.txt", 1, "gate"), ("mantra", "gate"))))
     assert tally.summary()["by"]["model"] == [
-        {"value": "opus", "hits": 1, "turns": 4, "rate_per_1000_turns": 250.0,
+        {"value": "opus", "hits": 1, "occurrences": 1, "turns": 4, "rate_per_1000_turns": 250.0,
          "patterns": {"mantra/gate": 1}}]
 
 

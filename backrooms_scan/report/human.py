@@ -24,6 +24,11 @@ class HumanReporter(Reporter):
                 self.snippets[name].append(make_snippet(record.hit, self.options.context))
 
 
+PATTERN_COLUMNS = ("hits", "turns with hits", "convs with hits", "per 1k turns searched")
+SET_COLUMNS = ("distinct", "turns with hits", "convs with hits", "per 1k turns searched")
+BREAKDOWN_COLUMNS = ("hits", "distinct", "turns searched", "per 1k turns searched")
+
+
 def pattern_rows(summary: dict) -> list[tuple[str, int, int, int, str]]:
     return [
         (f"{r['set']}/{r['pattern']}", r["hits"], r["turns"], r["conversations"],
@@ -39,6 +44,31 @@ def relation_rows(summary: dict) -> list[tuple[str, str, int, int, int]]:
     """The origin/echo section: conversations per set and model."""
     return [(r["set"], r["model"] or "(unknown)", r["originated"], r["echoed_only"],
              r["prompted"]) for r in summary["relations"]]
+
+
+def set_rows(summary: dict) -> list[tuple[str, int, int, int, str]]:
+    return [(r["set"], r["occurrences"], r["turns"], r["conversations"],
+             format_rate(r["rate_per_1000_turns"])) for r in summary["sets"]]
+
+
+def breakdown_rows(rows: list[dict]) -> list[tuple[str, str, str, str, str]]:
+    return [(r["value"] or "(unknown)", str(r["hits"]), str(r["occurrences"]),
+             "-" if r["turns"] is None else str(r["turns"]),
+             format_rate(r["rate_per_1000_turns"])) for r in rows]
+
+
+def patterns_note(summary: dict) -> str:
+    """What the pattern table's counts are, told under it."""
+    return ("hits: each pattern counted on its own, so a phrase and its parts are hits of "
+            "each; distinct: a set's overlapping hits merged into one; rates per 1,000 of the "
+            f"{summary['turns_matched']} turns searched")
+
+
+def breakdown_note(dimension: str) -> str:
+    if dimension == "conversation":
+        return ("hits and distinct as above; turns searched are not counted per conversation")
+    return (f"hits and distinct as above; turns searched: the turns of each {dimension} "
+            "that passed the filters, with hits or not")
 
 
 def format_rate(rate: float | None) -> str:
@@ -62,7 +92,8 @@ def footer_line(summary: dict, footer: dict) -> str:
     parts += [
         counted(summary["conversations"], "conversation"),
         f"{turns['spoken']} spoken / {turns['system']} system / {turns['context']} context turns",
-        f"{counted(summary['hits'], 'hit')} ({summary['hits_including_replays']} with replays)",
+        (f"{counted(summary['hits'], 'pattern hit')} ({summary['hits_including_replays']} with "
+         f"replays), {summary['occurrences']} distinct"),
         f"{footer['elapsed_seconds']:.2f} s",
     ]
     line = ", ".join(parts)

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from backrooms_scan.report.base import pattern_totals
 from backrooms_scan.report.human import (
+    BREAKDOWN_COLUMNS,
+    PATTERN_COLUMNS,
     RELATION_HEADER,
+    SET_COLUMNS,
     HumanReporter,
+    breakdown_note,
+    breakdown_rows,
     chart_series,
     footer_line,
-    format_rate,
     pattern_rows,
+    patterns_note,
     relation_rows,
+    set_rows,
 )
 
 BAR_WIDTH = 40
@@ -37,16 +43,18 @@ class PlainReporter(HumanReporter):
             for name, hits in pattern_totals(summary):
                 self.write(f"{name}\t{hits}")
             return
-        for line in aligned(pattern_rows(summary), ("pattern", "hits", "turns", "conversations",
-                                                    "per 1k turns")):
+        for line in aligned(pattern_rows(summary), ("pattern", *PATTERN_COLUMNS)):
             self.write(line)
+        self.write()
+        for line in aligned(set_rows(summary), ("set", *SET_COLUMNS)):
+            self.write(line)
+        self.write(f"({patterns_note(summary)})")
         for dimension, rows in summary["by"].items():
             self.write()
             self.write(f"by {dimension}")
-            body = [(r["value"] or "(unknown)", r["hits"], "-" if r["turns"] is None else r["turns"],
-                     format_rate(r["rate_per_1000_turns"])) for r in rows]
-            for line in aligned(body, (dimension, "hits", "turns", "per 1k turns")):
+            for line in aligned(breakdown_rows(rows), (dimension, *BREAKDOWN_COLUMNS)):
                 self.write("  " + line)
+            self.write(f"  ({breakdown_note(dimension)})")
         if summary["relations"]:
             self.write()
             self.write("origin and echo (conversations)")

@@ -8,11 +8,16 @@ from rich.text import Text
 
 from backrooms_scan.report.base import pattern_totals
 from backrooms_scan.report.human import (
+    BREAKDOWN_COLUMNS,
+    PATTERN_COLUMNS,
     RELATION_HEADER,
     HumanReporter,
+    breakdown_note,
+    breakdown_rows,
     chart_series,
     footer_line,
     format_rate,
+    patterns_note,
     relation_rows,
 )
 
@@ -30,8 +35,8 @@ class TableReporter(HumanReporter):
         super().__init__(out, options)
         # Without colour, rich must not think it writes to a terminal, or bold stays in.
         self.console = ReportConsole(file=out, highlight=False, force_terminal=options.color,
-                               color_system="auto" if options.color else None,
-                               width=options.width)
+                                     color_system="auto" if options.color else None,
+                                     width=options.width)
 
     def finish(self, tally, summary, footer) -> None:
         print_ = self.console.print
@@ -62,31 +67,38 @@ class TableReporter(HumanReporter):
 
     @staticmethod
     def patterns_table(summary: dict) -> Table:
-        table = Table(title="Pattern hits", title_justify="left")
-        table.add_column("set / pattern", overflow="fold")
-        for heading in ("hits", "turns", "convs", "per 1k turns"):
+        """A row per set with its distinct occurrences, then its patterns' own counts."""
+        table = Table(title="Pattern hits", title_justify="left", caption=patterns_note(summary),
+                      caption_justify="left")
+        table.add_column("set / pattern", no_wrap=True)
+        hits, turns, convs, rate_heading = PATTERN_COLUMNS
+        for heading in (hits, "distinct", turns, convs, rate_heading):
             table.add_column(heading, justify="right")
+        sets = {row["set"]: row for row in summary["sets"]}
         current_set = None
         for row in summary["patterns"]:
             if row["set"] != current_set:
                 current_set = row["set"]
-                table.add_row(Text(current_set, style="bold"))
+                whole = sets[current_set]
+                table.add_row(Text(current_set, style="bold"), str(whole["hits"]),
+                              str(whole["occurrences"]), str(whole["turns"]),
+                              str(whole["conversations"]),
+                              format_rate(whole["rate_per_1000_turns"]), style="bold")
             style = None if row["hits"] else "dim"
-            table.add_row(f"  {row['pattern']}", str(row["hits"]), str(row["turns"]),
+            table.add_row(f"  {row['pattern']}", str(row["hits"]), "", str(row["turns"]),
                           str(row["conversations"]), format_rate(row["rate_per_1000_turns"]),
                           style=style)
         return table
 
     @staticmethod
     def breakdown_table(dimension: str, rows: list[dict]) -> Table:
-        table = Table(title=f"By {dimension}", title_justify="left")
-        table.add_column(dimension, overflow="fold")
-        for heading in ("hits", "turns", "per 1k turns"):
+        table = Table(title=f"By {dimension}", title_justify="left",
+                      caption=breakdown_note(dimension), caption_justify="left")
+        table.add_column(dimension, no_wrap=True)
+        for heading in BREAKDOWN_COLUMNS:
             table.add_column(heading, justify="right")
-        for row in rows:
-            turns = "-" if row["turns"] is None else str(row["turns"])
-            table.add_row(row["value"] or "(unknown)", str(row["hits"]), turns,
-                          format_rate(row["rate_per_1000_turns"]))
+        for row in breakdown_rows(rows):
+            table.add_row(*row)
         return table
 
     @staticmethod
