@@ -24,6 +24,7 @@ from backrooms_scan.formats import chatjson
 from backrooms_scan.json_layout import JsonLayout
 from backrooms_scan.matcher import Matcher, TurnMatch
 from backrooms_scan.model import Conversation, Hit, Notice, SkipFile, Turn
+from backrooms_scan.model_names import canonical_model
 from backrooms_scan.patterns import PatternSet
 from backrooms_scan.relation import Occurrence, Relation, decide_relations
 from backrooms_scan.select import Selection
@@ -168,13 +169,14 @@ class Scanner:
     def _scan_conversation(self, conversation: Conversation, result: FileResult) -> int:
         """Count and match one conversation; the text held by its hit turns."""
         result.conversations += 1
-        result.turns.update(turn.role.value for turn in conversation.turns)
-        selected = self.options.selection.select(conversation.turns)
+        turns = with_canonical_models(conversation.turns)
+        result.turns.update(turn.role.value for turn in turns)
+        selected = self.options.selection.select(turns)
         result.selected.update(map(turn_key, selected))
         if selected:
             result.selected_by_conversation[conversation.id] += len(selected)
         found = self.matcher.match_turns(selected)
-        relations = self._relations(conversation.turns, selected, found) if found else {}
+        relations = self._relations(turns, selected, found) if found else {}
         hit_turns = [TurnHits(match.turn, digest_of_folded(match.folded), match.hits,
                               {hit.set: relations[(match.turn.index, hit.set)]
                                for hit in match.hits})
@@ -192,6 +194,15 @@ class Scanner:
             Occurrence(match.turn.index, match.turn.speaker, match.turn.role,
                        frozenset(hit.set for hit in match.hits))
             for match in [*found, *others])
+
+
+def with_canonical_models(turns: tuple[Turn, ...]) -> tuple[Turn, ...]:
+    """The turns with each model named by its canonical name (see `model_names`): the one
+    place where names are unified, so filters, records and breakdowns agree."""
+    if not any(turn.model and canonical_model(turn.model) != turn.model for turn in turns):
+        return turns
+    return tuple(replace(turn, model=canonical_model(turn.model)) if turn.model else turn
+                 for turn in turns)
 
 
 def skip_reason(skip: SkipFile) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from backrooms_scan.model import Role, Turn
+from backrooms_scan.model_names import canonical_model
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,10 @@ class Selection:
     scenarios: tuple[str, ...] = ()
     since: str | None = None
     until: str | None = None
+
+    def __post_init__(self) -> None:
+        # Turns carry canonical model names; a model named without wildcards is too.
+        object.__setattr__(self, "models", tuple(map(_canonical_glob, self.models)))
 
     def select(self, turns: Sequence[Turn]) -> list[Turn]:
         """The turns wanted, in order."""
@@ -48,6 +53,10 @@ class Selection:
         if self.since is not None and timestamp[: len(self.since)] < self.since:
             return False
         return self.until is None or timestamp[: len(self.until)] <= self.until
+
+
+def _canonical_glob(glob: str) -> str:
+    return glob if any(char in glob for char in "*?[") else canonical_model(glob)
 
 
 def _matches_any(value: str | None, globs: tuple[str, ...]) -> bool:
