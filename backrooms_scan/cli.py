@@ -181,6 +181,53 @@ def scan(paths, sample, pattern_paths, set_names, **options) -> int:
 
 
 @main.command()
+@click.argument("location", metavar="PATH[:LINE]")
+@click.option("-C", "--context", default=0, show_default=True, metavar="N",
+              type=click.IntRange(min=0), help="Turns shown each side of the turn at LINE.")
+@pattern_options
+@click.option("--pattern", "pattern_ids", multiple=True, metavar="ID",
+              help="Highlight only this pattern (`id` or `set/id`; repeatable).")
+@click.option("--input-format", metavar="NAME", help="Read the file as this format.")
+@click.option("--color", type=click.Choice(COLOR_CHOICES), default="auto", show_default=True,
+              help="Colour and wrapping (auto: on a terminal, unless NO_COLOR).")
+def show(location, context, pattern_paths, set_names, pattern_ids, input_format, color) -> int:
+    """Print a conversation, or the turn at LINE, with pattern hits highlighted."""
+    from backrooms_scan.matcher import Matcher
+    from backrooms_scan.report.transcript import TranscriptPrinter
+    from backrooms_scan.show import (
+        ShowError,
+        chosen_patterns,
+        conversations_to_show,
+        parse_location,
+        read_conversations,
+    )
+
+    env = current_env()
+    path, line = parse_location(location)
+    try:
+        sets = chosen_patterns(load_sets(pattern_paths, set_names), pattern_ids)
+        conversations = read_conversations(path, input_format=checked_input_format(input_format))
+        shown = conversations_to_show(conversations, Matcher(sets), line, context)
+    except ShowError as error:
+        raise Failure(str(error)) from None
+    on_terminal = env.color(color)
+    printer = TranscriptPrinter(env.stdout, color=on_terminal,
+                                width=env.terminal_width if on_terminal else None)
+    for conversation in shown:
+        printer.conversation(conversation, marked=line is not None)
+    return ExitStatus.FOUND if any(t.hits for c in shown for t in c.turns) else ExitStatus.NOT_FOUND
+
+
+def checked_input_format(name):
+    from backrooms_scan.formats import format_names
+
+    if name is not None and name not in format_names():
+        raise click.BadParameter(f"unknown format {name!r}; choose from "
+                                 + ", ".join(format_names()), param_hint="--input-format")
+    return name
+
+
+@main.command()
 @click.argument("results", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("-f", "--format", "output_format", default="json", show_default=True,
               type=click.Choice(["json", "plain", "table"]), help="Output format.")
