@@ -7,6 +7,7 @@ import io
 import json
 import random
 import re
+import sys
 import tracemalloc
 from collections import Counter
 from pathlib import Path
@@ -804,3 +805,91 @@ def test_hits_per_speaker_and_model_match_a_reading_of_the_json(name, reading, r
     got = {f"{row['set']}/{row['pattern']}": row["hits"] for row in summary["patterns"]}
     assert got == {pattern: expected["pattern"][pattern] for pattern in PHRASES}
     assert summary["hits"] == summary["hits_including_replays"] == sum(expected["pattern"].values())
+
+
+# --- numbers Python will not read, and nesting too deep to parse ----------------------
+
+MESSAGE = json.dumps({"messages": [{"role": "user", "content": "gate gate"}]})
+needs_int_limit = pytest.mark.skipif(not hasattr(sys, "get_int_max_str_digits"),
+                                     reason="this Python reads integers of any length")
+
+
+def nested(depth: int, text: str = "deep") -> str:
+    """A conversation whose `extra` field makes the whole object `depth` levels deep."""
+    inner = "[" * (depth - 1) + "]" * (depth - 1)
+    return json.dumps({"messages": [{"role": "user", "content": text}]})[:-1] + f', "extra": {inner}}}'
+
+
+@needs_int_limit
+def test_jsonl_line_with_an_integer_too_long_to_read_loses_only_that_line():
+    digits = sys.get_int_max_str_digits() + 1
+    long_line = '{"seed": ' + "7" * digits + ', "messages": []}'
+    doc = Document.from_bytes("long.jsonl", f"{MESSAGE}\n{long_line}\n{MESSAGE}\n".encode())
+    assert [c.id for c in chatjson.load(doc)] == ["long.jsonl#1", "long.jsonl#3"]
+    assert notices(doc) == [((f"a number of {digits} digits at column 10 is longer than Python"
+                             f" reads ({digits - 1} digits); line skipped"), 2)]
+
+
+@needs_int_limit
+def test_document_with_an_integer_too_long_to_read_is_skipped_naming_where():
+    digits = sys.get_int_max_str_digits() + 1
+    doc = Document.from_bytes("long.json", ('{"messages": [],\n "n": ' + "7" * digits + "}").encode())
+    error = skip_reason(doc)
+    assert error.reason == (f"a number of {digits} digits at line 2 column 7 is longer than"
+                            f" Python reads ({digits - 1} digits)")
+    assert error.line == 2
+
+
+@pytest.mark.parametrize("digits", [20, 5000])
+def test_streamed_array_keeps_what_came_before_an_integer_beyond_64_bits(digits):
+    data = f'[{MESSAGE},\n{{"n": {"9" * digits}}}, {MESSAGE}]'.encode()
+    doc = stream_document("big.json", data, TrickleStream(data, most=16))
+    assert [c.id for c in chatjson.load(doc)] == ["big.json#1"]
+    [(message, _line)] = notices(doc)
+    assert message.startswith("an integer beyond 64 bits near byte ")
+    assert message.endswith(", which the streaming JSON reader cannot read;"
+                            " the rest of the file was not read")
+
+
+def test_forty_thousand_open_brackets_are_refused_without_taking_memory():
+    data = b"[" * 40_000
+    tracemalloc.start()
+    try:
+        error = skip_reason(stream_document("deep.json", data, TrickleStream(data, most=4096)))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert error.reason == f"JSON nested deeper than {chatjson.MAX_NESTING} levels is not read"
+    assert peak < 20_000_000
+
+
+@pytest.mark.parametrize("layout", ["array", "jsonl", "document"])
+def test_nesting_is_read_up_to_the_limit_and_refused_past_it(layout):
+    limit = chatjson.MAX_NESTING
+    if layout == "array":  # the array itself is one level
+        at, past = f"[{nested(limit - 1)}]", f"[{nested(limit)}]"
+    else:
+        at, past = nested(limit), nested(limit + 1)
+    refused = f"JSON nested deeper than {limit} levels is not read"
+    if layout == "jsonl":
+        doc = Document.from_bytes("n.jsonl", f"{at}\n{past}\n{MESSAGE}\n".encode())
+        assert [c.id for c in chatjson.load(doc)] == ["n.jsonl#1", "n.jsonl#3"]
+        assert notices(doc) == [(f"{refused}; line skipped", 2)]
+        return
+    [conversation] = chatjson.load(Document.from_bytes("n.json", at.encode()))
+    assert conversation.turns[0].text == "deep"
+    assert skip_reason(Document.from_bytes("n.json", past.encode())).reason == refused
+
+
+@pytest.mark.parametrize("most", [1, 7, 1 << 16])
+def test_brackets_and_escaped_quotes_inside_strings_do_not_count_as_nesting(most):
+    text = '\\"[[[ quoted \\\\' + "[" * 2000 + "{" * 2000
+    data = f'[{nested(20, text)}, {nested(30, "]]]" * 900 + text)}]'.encode()
+    doc = stream_document("s.json", data, TrickleStream(data, most=most))
+    assert [c.turns[0].text for c in chatjson.load(doc)] == [text, "]]]" * 900 + text]
+    assert notices(doc) == []
+    line = nested(20, text)
+    lines = list(chatjson.load(Document.from_bytes("s.jsonl", f"{line}\n{line}\n".encode())))
+    assert [c.turns[0].text for c in lines] == [text] * 2
+    [document] = chatjson.load(Document.from_bytes("s.json", line.encode()))
+    assert document.turns[0].text == text

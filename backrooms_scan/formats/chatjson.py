@@ -40,12 +40,14 @@ from __future__ import annotations
 import codecs
 import io
 import json
+import operator
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from itertools import chain
+from itertools import accumulate, chain, count
 from typing import BinaryIO
 
 import ijson
@@ -69,6 +71,12 @@ EARLY_CHECK = 10
 CHUNK_SIZE = 64 * 1024
 # How much of a streamed array is kept to point at a parse error by line and column.
 ERROR_CAPTURE_LIMIT = 1024 * 1024
+# JSON nested deeper than this is refused before it is parsed: the streaming parser's
+# memory grows with the square of the depth (gigabytes for 40,000 levels), and Python's
+# own parser gives up at about 1,000.
+MAX_NESTING = 512
+# Python refuses to read integers longer than this (None where it has no such limit).
+INT_DIGITS_LIMIT = getattr(sys, "get_int_max_str_digits", lambda: None)() or None
 
 SYSTEM_ROLES = frozenset({"system", "developer"})
 TIMESTAMP_KEYS = ("started_at", "timestamp", "created_at")
@@ -570,6 +578,7 @@ class _Record:
     fatal: bool = False
     notice_line: int | None = None
     raw: str | None = None  # the decoded JSONL line, for placing message texts exactly
+    refusal: str | None = None  # valid JSON this reader will not parse, and why
 
 
 def _conversations(
@@ -581,17 +590,16 @@ def _conversations(
     found = valid = 0
     first_error: _Record | None = None
     for record, only in _with_only_flag(records):
-        if record.error is not None:
+        if record.error is not None or record.refusal is not None:
             if record.fatal:
+                problem = record.refusal or f"invalid JSON: {record.error}"
                 if not found:
-                    raise SkipFile(f"invalid JSON: {record.error}", record.notice_line)
-                doc.notices.add(
-                    f"invalid JSON: {record.error}; the rest of the file was not read",
-                    record.notice_line,
-                )
+                    raise SkipFile(problem, record.notice_line)
+                doc.notices.add(f"{problem}; the rest of the file was not read", record.notice_line)
                 return
             first_error = first_error or record
-            message = _located(record, f"invalid JSON ({record.error} at column {record.error_column})")
+            message = _located(record, f"{record.refusal}; line skipped" if record.refusal else
+                               f"invalid JSON ({record.error} at column {record.error_column})")
         else:
             valid += 1
             conversation_id = doc.path if only and not always_numbered else f"{doc.path}#{record.number}"
@@ -616,6 +624,8 @@ def _conversations(
     if not found:
         if valid or first_error is None:
             raise SkipFile(_not_a_transcript(layout))
+        if first_error.refusal:
+            raise SkipFile(first_error.refusal, first_error.line)
         raise SkipFile(
             f"invalid JSON: {first_error.error} at line {first_error.line}"
             f" column {first_error.error_column}",
@@ -655,12 +665,22 @@ def _array_records(prefix: bytes, stream: BinaryIO) -> Iterator[_Record]:
     source = _ArraySource(prefix, stream)
     number = 0
     try:
+        # use_float: without it the C backend crashes on an integer longer than Python
+        # reads (4,301 digits); with it, an integer beyond 64 bits is a parse error.
         for value in _ijson_backend().items(source, "item", use_float=True):
             number += 1
             yield _Record(number, f"item {number}", line=1, value=value)
+    except _TooDeep as error:
+        yield _Record(number + 1, f"item {number + 1}", 1, refusal=str(error), fatal=True)
     except (ijson.JSONError, ValueError) as error:
+        if "integer overflow" in str(error):
+            refusal = (f"an integer beyond 64 bits near byte {source.bytes_read}, which the"
+                       " streaming JSON reader cannot read")
+            yield _Record(number + 1, f"item {number + 1}", 1, refusal=refusal, fatal=True)
+            return
         reason, line = _locate_error(source, error)
-        yield _Record(number + 1, f"item {number + 1}", 1, error=reason, fatal=True, notice_line=line)
+        yield _Record(number + 1, f"item {number + 1}", 1, error=reason, fatal=True,
+                      notice_line=line)
 
 
 # (line number, raw line, parsed value, parse error) of one of the first non-blank lines
@@ -713,7 +733,9 @@ def _line_records(numbered_lines: Iterable[tuple[int, bytes]]) -> Iterator[_Reco
         number += 1
         where = f"line {line_number}"
         value, error = _parse_line(raw)
-        if error is None:
+        if isinstance(error, _Refused):
+            yield _Record(number, where, line_number, refusal=str(error), notice_line=line_number)
+        elif error is None:
             text = None if lone_cr_seen else raw.decode("utf-8", errors="replace")
             yield _Record(number, where, line_number, value=value, notice_line=line_number,
                           raw=text)
@@ -724,6 +746,9 @@ def _line_records(numbered_lines: Iterable[tuple[int, bytes]]) -> Iterator[_Reco
 
 def _document_records(text: str) -> Iterator[_Record]:
     """One or more JSON values written one after another, each with where it opens."""
+    if _too_deep(text.encode("utf-8", errors="surrogatepass")):
+        yield _Record(1, "value 1", 1, refusal=_TooDeep.MESSAGE, fatal=True)
+        return
     decoder = json.JSONDecoder()
     position = _JSON_WHITESPACE.match(text).end()
     line, line_start, number = 1, 0, 0
@@ -740,8 +765,13 @@ def _document_records(text: str) -> Iterator[_Record]:
                           notice_line=error.lineno)
             return
         except RecursionError:
-            yield _Record(number, f"value {number}", line, column, error="nested too deeply",
+            yield _Record(number, f"value {number}", line, column, refusal=_TooDeep.MESSAGE,
                           fatal=True, notice_line=line)
+            return
+        except ValueError:  # an integer longer than Python reads
+            refusal = _long_number(text, position)
+            yield _Record(number, f"value {number}", line, column, refusal=refusal, fatal=True,
+                          notice_line=_line_of(refusal))
             return
         yield _Record(number, f"value {number}", line, column, value=value, notice_line=line)
         position = _JSON_WHITESPACE.match(text, position).end()
@@ -752,29 +782,111 @@ def _reason(message: str) -> str:
     return message.removesuffix(" at")
 
 
-def _parse_line(raw: bytes) -> tuple[object, json.JSONDecodeError | None]:
+def _parse_line(raw: bytes) -> tuple[object, json.JSONDecodeError | _Refused | None]:
+    if _too_deep(raw):
+        return None, _Refused(_TooDeep.MESSAGE)
     text = raw.decode("utf-8", errors="replace").rstrip("\r\n")  # so columns stay on the line
     try:
         return json.loads(text), None
     except json.JSONDecodeError as error:
         return None, error
     except RecursionError:
-        return None, json.JSONDecodeError("nested too deeply", text, 0)
+        return None, _Refused(_TooDeep.MESSAGE)
+    except ValueError:  # an integer longer than Python reads
+        return None, _Refused(_long_number(text, one_line=True))
 
 
 def _locate_error(source: _ArraySource, error: Exception) -> tuple[str, int | None]:
     """A short reason for an ijson error, with line and column when the bytes read were kept."""
     captured = source.captured()
     if captured is not None:
+        text = captured.decode("utf-8", errors="replace")
         try:
-            json.loads(captured.decode("utf-8", errors="replace"))
+            json.loads(text)
         except json.JSONDecodeError as located:
             at = f"at line {located.lineno} column {located.colno}"
             return f"{_reason(located.msg)} {at}", located.lineno
-        except RecursionError:
+        except (RecursionError, ValueError):  # too deep, or an integer too long to read
             pass
     reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     return f"{reason.removeprefix('parse error: ')} near byte {source.bytes_read}", None
+
+
+# --- JSON this reader refuses -------------------------------------------------------
+
+
+class _Refused(Exception):
+    """Valid JSON that is not read; the message says why."""
+
+
+class _TooDeep(Exception):
+    """Raised from the byte source of a streamed array nested deeper than MAX_NESTING."""
+
+    MESSAGE = f"JSON nested deeper than {MAX_NESTING} levels is not read"
+
+    def __init__(self) -> None:
+        super().__init__(self.MESSAGE)
+
+
+_ESCAPE_PAIR = re.compile(rb'\\[\\"]')  # the escapes that could hide a quote
+_NOT_STRUCTURE = bytes(range(256)).translate(None, b'[]{}"')
+_BRACKET_STEPS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")  # each bracket: 1 more, 1 less
+
+
+class _NestingGuard:
+    """Follows how deeply JSON bytes nest arrays and objects (outside strings), chunk by chunk."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self._in_string = False
+        self._carry = b""  # a backslash at a chunk's end escapes the next chunk's first byte
+
+    def too_deep(self, data: bytes) -> bool:
+        """Whether these bytes, following the ones fed before, nest deeper than MAX_NESTING."""
+        data, self._carry = self._carry + data, b""
+        if b"\\" in data:
+            data = _ESCAPE_PAIR.sub(b"", data)
+            if data.endswith(b"\\"):
+                data, self._carry = data[:-1], b"\\"
+        pieces = data.translate(None, _NOT_STRUCTURE).split(b'"')
+        brackets = b"".join(pieces[1::2] if self._in_string else pieces[0::2])
+        if len(pieces) % 2 == 0:
+            self._in_string = not self._in_string
+        closing = brackets.count(b"]") + brackets.count(b"}")
+        opening = len(brackets) - closing
+        if self.depth + opening > MAX_NESTING:
+            # the level after k brackets: depth + (sum of their steps) - k
+            levels = accumulate(brackets.translate(_BRACKET_STEPS), initial=0)
+            if self.depth + max(map(operator.sub, levels, count())) > MAX_NESTING:
+                return True
+        self.depth += opening - closing
+        return False
+
+
+def _too_deep(data: bytes) -> bool:
+    """Whether one whole JSON text nests deeper than MAX_NESTING (cheap when it cannot)."""
+    if data.count(b"[") + data.count(b"{") <= MAX_NESTING:
+        return False
+    return _NestingGuard().too_deep(data)
+
+
+def _long_number(text: str, start: int = 0, one_line: bool = False) -> str:
+    """Why a text with an integer longer than Python reads is refused, naming where it is."""
+    digits = INT_DIGITS_LIMIT or 0
+    found = re.compile(rf"[\[:,]\s*-?(\d{{{digits + 1},}})").search(text, start)
+    if found is None:
+        return f"a number is longer than Python reads ({digits} digits)"
+    where = found.start(1)
+    line = text.count("\n", 0, where) + 1
+    column = where - (text.rfind("\n", 0, where) + 1) + 1
+    where = f"column {column}" if one_line else f"line {line} column {column}"
+    return (f"a number of {len(found.group(1))} digits at {where}"
+            f" is longer than Python reads ({digits} digits)")
+
+
+def _line_of(refusal: str) -> int | None:
+    found = re.search(r"at line (\d+) ", refusal)
+    return int(found.group(1)) if found else None
 
 
 # --- byte streams --------------------------------------------------------------------
@@ -853,14 +965,20 @@ class _ArraySource(_PrefixedSource):
     def __init__(self, prefix: bytes, stream: BinaryIO):
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._kept: bytearray | None = bytearray()
+        self._nesting = _NestingGuard()
         super().__init__(b"", stream)
         self._pending = self._transform(prefix)
 
     def _transform(self, chunk: bytes) -> bytes:
-        return self._decoder.decode(chunk).encode("utf-8")
+        return self._guarded(self._decoder.decode(chunk).encode("utf-8"))
 
     def _finish(self) -> bytes:
-        return self._decoder.decode(b"", final=True).encode("utf-8")
+        return self._guarded(self._decoder.decode(b"", final=True).encode("utf-8"))
+
+    def _guarded(self, data: bytes) -> bytes:
+        if self._nesting.too_deep(data):
+            raise _TooDeep
+        return data
 
     def _seen(self, given: bytes) -> None:
         if self._kept is not None:
