@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import time
@@ -10,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 
-from backrooms_scan import interrupt
+from backrooms_scan import interrupt, shards
 from backrooms_scan.environment import Environment
 from backrooms_scan.model import Role
 from backrooms_scan.patterns import PatternSet
@@ -209,6 +208,7 @@ def shard_report_options(request: ScanRequest, states: list[dict]) -> ReportOpti
         "shard": {"index": request.shard[0], "count": request.shard[1]},
         "patterns_used": [[s.name, [p.id for p in s.patterns]] for s in request.sets],
         "count_replays": request.count_replays,
+        "options": shards.options_record(request.scan, request.count_replays),
         "state": states,
     }
     return replace(request.report, extra=extra)
@@ -247,9 +247,9 @@ def merge_results(paths: list[str], output_format: str, by: list[str], fail_if: 
         thresholds = [parse_threshold(t) for t in fail_if]
     except ThresholdError as error:
         raise RequestError(str(error)) from None
-    shards = [read_shard(path) for path in paths]
-    check_shards_complete(shards)
-    tally = merged_tally(shards, by or ("model", "speaker"))
+    results = [read_shard(path) for path in paths]
+    check_shards_complete(paths, results)
+    tally = merged_tally(results, by or ("model", "speaker"))
     summary = tally.summary()
     check_thresholds(thresholds, summary)
     options = ReportOptions(by=tuple(by) or ("model", "speaker"), snippets=False,
@@ -266,25 +266,16 @@ def merge_results(paths: list[str], output_format: str, by: list[str], fail_if: 
 
 def read_shard(path: str) -> dict:
     try:
-        with open(path, encoding="utf-8") as handle:
-            document = json.load(handle)
-    except (OSError, ValueError) as error:
-        raise RequestError(f"{path}: cannot read shard result: {error}") from None
-    if not isinstance(document, dict) or "state" not in document or "shard" not in document:
-        raise RequestError(f"{path}: not a shard result (run scan with --shard I/N --format json)")
-    return document
+        return shards.read_shard(path)
+    except shards.ShardError as error:
+        raise RequestError(str(error)) from None
 
 
-def check_shards_complete(shards: list[dict]) -> None:
-    counts = {s["shard"]["count"] for s in shards}
-    if len(counts) != 1:
-        raise RequestError("shard results come from different --shard N values")
-    count = counts.pop()
-    indexes = sorted(s["shard"]["index"] for s in shards)
-    if indexes != list(range(1, count + 1)):
-        raise RequestError(f"need shards 1..{count} once each, got {indexes}")
-    if len({json.dumps(s["patterns_used"]) for s in shards}) != 1:
-        raise RequestError("shard results were made with different pattern sets")
+def check_shards_complete(paths: list[str], results: list[dict]) -> None:
+    try:
+        shards.check_shards_match(paths, results)
+    except shards.ShardError as error:
+        raise RequestError(str(error)) from None
 
 
 def merged_tally(shards: list[dict], by: Sequence[str]) -> Tally:
