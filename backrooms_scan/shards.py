@@ -178,7 +178,7 @@ _HIT_TURN = _object({
     "model": _plain(_TEXT_OR_NULL),
     "scenario": _plain(_TEXT_OR_NULL),
     "timestamp": _plain(_TEXT_OR_NULL),
-    "hits": _list_of(_row(_TEXT, _TEXT)),
+    "hits": _list_of(_row(_TEXT, _TEXT, _counting, _counting)),  # set, pattern, [start, end)
     "relations": lambda fields, value, where: fields.pairs(
         value, where, _TEXT, _one_of([relation.value for relation in Relation])),
 })
@@ -236,7 +236,7 @@ def _consistency_problem(document: dict) -> str | None:
         if state["unit"] % count != index - 1:
             return f"field 'state[{n}].unit' ({state['unit']}) is not one of shard {index}/{count}"
         for t, turn in enumerate(state["hit_turns"]):
-            for h, (set_name, pattern) in enumerate(turn["hits"]):
+            for h, (set_name, pattern, *_) in enumerate(turn["hits"]):
                 where = f"state[{n}].hit_turns[{t}].hits[{h}]"
                 if (set_name, pattern) not in known:
                     return f"field '{where}' names {set_name}/{pattern}, not in 'patterns_used'"

@@ -111,7 +111,7 @@ def test_every_field_missing_or_of_the_wrong_type_is_named(sample_shards, tmp_pa
         (lambda d: d["state"][0].update(unit=-2), "field 'state[0].unit' must be a whole number"),
         (lambda d: d["state"][0]["hit_turns"][0].update(digest="00"),
          "field 'state[0].hit_turns[0].digest' must be 32 hexadecimal digits"),
-        (lambda d: d["state"][0]["hit_turns"][0]["hits"].append(["no-such-set", "x"]),
+        (lambda d: d["state"][0]["hit_turns"][0]["hits"].append(["no-such-set", "x", 0, 1]),
          "names no-such-set/x, not in 'patterns_used'"),
         (lambda d: d["state"][0]["hit_turns"][0]["relations"].clear(),
          "missing from its 'relations'"),
