@@ -13,6 +13,7 @@ import json
 import os
 import pty
 import re
+import shlex
 import struct
 import subprocess
 import sys
@@ -187,3 +188,26 @@ def test_piped_through_a_real_process_output_is_plain():
                           cwd=ROOT, capture_output=True, check=True,
                           env={**env, "PYTHONPATH": str(ROOT)})
     assert done.stdout.decode("utf-8") == (EXPECTED / f"{name}.piped.txt").read_text("utf-8")
+
+
+def test_grep_on_a_terminal_follows_each_turn_with_its_show_command_and_piped_does_not():
+    args = ["scan", sample(VANILLA.name), "--set", "heart-sutra-mantra", "-f", "grep"]
+    quoted = f"'{sample(VANILLA.name)}:45'"
+    assert invoke(*args, tty=True, width=100).stdout.splitlines()[5:] == [
+        f"  backrooms-scan show {quoted}"]
+    assert "show" not in invoke(*args).stdout
+
+
+def test_the_show_commands_scan_prints_can_be_pasted():
+    """Each command the plain snippets print shows, as its target, the turn holding the hit."""
+    out = invoke("scan", "--sample", "--set", "heart-sutra-mantra", "-f", "plain").stdout
+    lines = out.splitlines()
+    commands = [(lines[i - 1], line.strip()) for i, line in enumerate(lines)
+                if line.startswith("    backrooms-scan show ")]
+    assert len(commands) >= 6
+    for snippet, command in commands:
+        hit = re.search(r"\[(.+?)\]", snippet).group(1)
+        shown = invoke(*shlex.split(command)[1:])
+        target = shown.stdout.split("\n>> ", 1)[1].split("\n   --- ", 1)[0]
+        regions = re.findall(r"«(.*?)»", target.replace("\n  ", " "))
+        assert shown.status == 0 and any(hit in region for region in regions), command

@@ -69,6 +69,8 @@ class PlainReporter(HumanReporter):
                 self.write(name)
                 for s in snippets:
                     self.write(f"  {s.location}  {s.speaker}  {s.left}[{s.match}]{s.right}")
+                    if s.show:
+                        self.write(f"    {s.show}")
         self.write()
         self.write(footer_line(summary, footer))
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 
 from backrooms_scan.model import Hit
 
 NEWLINE_MARK = " ⏎ "
+PROG = "backrooms-scan"
 
 
 @dataclass(frozen=True)
@@ -16,6 +18,15 @@ class Snippet:
     left: str
     match: str
     right: str
+    show: str | None = None  # the command printing the hit's turn in full
+
+
+def show_command(source: str, line: int) -> str | None:
+    """The `show` command, ready to paste into a shell, for `line` of `source`; None for
+    stdin, which cannot be read again."""
+    if source == "-":
+        return None
+    return f"{PROG} show {shlex.quote(f'{source}:{line}')}"
 
 
 def one_line(text: str) -> str:
@@ -30,4 +41,5 @@ def make_snippet(hit: Hit, width: int) -> Snippet:
     right = one_line(text[hit.end : right_end]) + ("…" if right_end < len(text) else "")
     line, column = hit.position
     speaker = turn.speaker + (f" ({turn.model})" if turn.model else "")
-    return Snippet(f"{turn.source}:{line}:{column}", speaker, left, one_line(hit.text), right)
+    return Snippet(f"{turn.source}:{line}:{column}", speaker, left, one_line(hit.text), right,
+                   show_command(turn.source, line))
