@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import time
@@ -106,6 +107,11 @@ def checked_date(value: str | None, option: str) -> str | None:
         return None
     if not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):
         raise RequestError(f"{option} {value!r}: expected YYYY, YYYY-MM or YYYY-MM-DD")
+    year, month, day = (int(part) for part in (value + "-01-01")[:10].split("-"))
+    try:
+        datetime.date(year, month, day)
+    except ValueError as error:
+        raise RequestError(f"{option} {value!r}: not a date ({error})") from None
     return value
 
 
@@ -155,6 +161,7 @@ def execute(request: ScanRequest, env: Environment) -> int:
                           grouped=env.stderr_isatty and not request.verbose)
     silent = request.quiet and request.output in (None, "-")
     interrupted: KeyboardInterrupt | None = None
+    values_seen: set[tuple[str, str]] = set()
     try:
         with report_destination(None if silent else request.output, env.stdout) as out:
             reporter = Reporter(out, options) if silent else make_reporter(
@@ -167,6 +174,7 @@ def execute(request: ScanRequest, env: Environment) -> int:
                         for unit, result in results:
                             records = tally.add(result)
                             problems.add(result)
+                            values_seen |= result.values_seen
                             reporter.file_done(result, records)
                             if request.shard:
                                 states.append(state_of(result, unit))
@@ -175,6 +183,9 @@ def execute(request: ScanRequest, env: Environment) -> int:
                     interrupted = error
             problems.finish()
             summary = tally.summary()
+            if summary["files_scanned"] and interrupted is None:
+                problems.filters_left_nothing(request.scan.selection, values_seen,
+                                              summary["turns_matched"])
             footer = {"elapsed_seconds": round(time.perf_counter() - started, 3),
                       "partial": interrupted is not None}
             if summary["files_scanned"] or request.output_format not in HUMAN_FORMATS \

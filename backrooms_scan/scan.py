@@ -82,6 +82,7 @@ class FileResult:
     turns: Counter = field(default_factory=Counter)
     selected: Counter = field(default_factory=Counter)
     selected_by_conversation: Counter = field(default_factory=Counter)
+    values_seen: set = field(default_factory=set)  # (field, value) of filtered fields
     repaired: bool = False
     hit_turns: list[TurnHits] = field(default_factory=list)
     final: bool = True  # false for all but the last piece of a file read in pieces
@@ -173,6 +174,7 @@ class Scanner:
         result.turns.update(turn.role.value for turn in turns)
         selected = self.options.selection.select(turns)
         result.selected.update(map(turn_key, selected))
+        result.values_seen |= self.options.selection.values_seen(conversation.turns)
         if selected:
             result.selected_by_conversation[conversation.id] += len(selected)
         found = self.matcher.match_turns(selected)

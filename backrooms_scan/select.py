@@ -9,10 +9,14 @@ from fnmatch import fnmatchcase
 from backrooms_scan.model import Role, Turn
 from backrooms_scan.model_names import canonical_model
 
+GLOB_CHARACTERS = frozenset("*?[")
+
 
 @dataclass(frozen=True)
 class Selection:
-    """Filters applied to turns before matching; globs compare case-insensitively.
+    """Filters applied to turns before matching, compared case-insensitively: a pattern
+    with `*`, `?` or `[` is a glob that must match the whole value, any other a substring
+    (`claude-3-opus` selects `claude-3-opus-20240229`).
 
     `since`/`until` are inclusive ISO dates (YYYY-MM-DD or a prefix such as
     YYYY-MM); a turn with no timestamp is left out when either is given.
@@ -45,6 +49,20 @@ class Selection:
             and self._in_dates(turn.timestamp)
         )
 
+    def filters(self) -> dict[str, tuple[str, ...]]:
+        """The model, speaker and scenario patterns given, by field."""
+        given = {"model": self.models, "speaker": self.speakers, "scenario": self.scenarios}
+        return {name: patterns for name, patterns in given.items() if patterns}
+
+    def values_seen(self, turns: Sequence[Turn]) -> set[tuple[str, str]]:
+        """(field, value) of the filtered fields among turns of the wanted roles, so a
+        filter that selects nothing can name the values there are."""
+        fields = tuple(self.filters())
+        if not fields:
+            return set()
+        return {(name, value) for turn in turns if turn.role in self.roles
+                for name in fields if (value := getattr(turn, name))}
+
     def _in_dates(self, timestamp: str | None) -> bool:
         if self.since is None and self.until is None:
             return True
@@ -56,11 +74,16 @@ class Selection:
 
 
 def _canonical_glob(glob: str) -> str:
-    return glob if any(char in glob for char in "*?[") else canonical_model(glob)
+    return glob if not GLOB_CHARACTERS.isdisjoint(glob) else canonical_model(glob)
 
 
-def _matches_any(value: str | None, globs: tuple[str, ...]) -> bool:
-    if not globs:
-        return True
-    folded = (value or "").casefold()
-    return any(fnmatchcase(folded, glob.casefold()) for glob in globs)
+def matches(value: str | None, pattern: str) -> bool:
+    """Whether one filter pattern selects `value`: a glob, or else a substring."""
+    folded, wanted = (value or "").casefold(), pattern.casefold()
+    if GLOB_CHARACTERS.isdisjoint(wanted):
+        return bool(value) and wanted in folded
+    return fnmatchcase(folded, wanted)
+
+
+def _matches_any(value: str | None, patterns: tuple[str, ...]) -> bool:
+    return not patterns or any(matches(value, pattern) for pattern in patterns)

@@ -52,3 +52,21 @@ def test_select_keeps_in_order_exactly_the_turns_each_filter_wants():
                   Selection(since=""), Selection(since="2024-03", until="2024-03")]
     for selection in selections:
         assert selection.select(turns) == [t for t in turns if selection.wants(t)]
+
+
+def test_a_pattern_without_wildcards_selects_values_containing_it():
+    assert Selection(models=("claude-3-opus",)).wants(turn())
+    assert Selection(models=("OPUS",)).wants(turn())
+    assert not Selection(models=("claude-3-opus",)).wants(turn(model="claude-3-sonnet"))
+
+
+def test_a_glob_must_match_the_whole_value():
+    assert not Selection(models=("claude-3-opus*2023",)).wants(turn())
+    assert Selection(models=("claude-3-[o]pus-*",)).wants(turn())
+
+
+def test_values_seen_are_those_of_filtered_fields_in_wanted_roles():
+    turns = [turn(), turn(model="gpt-4o", speaker="sim"), turn(role=Role.SYSTEM, model="hidden")]
+    assert Selection(models=("x",)).values_seen(turns) == {("model", "claude-3-opus-20240229"),
+                                                           ("model", "gpt-4o")}
+    assert Selection().values_seen(turns) == set()

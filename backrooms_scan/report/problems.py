@@ -8,13 +8,16 @@ dump of thousands of files does not bury the progress bar.
 
 from __future__ import annotations
 
+import difflib
 from collections import Counter
 from typing import TextIO
 
 from backrooms_scan.scan import FileResult
+from backrooms_scan.select import Selection, matches
 from backrooms_scan.tally import problem_kind
 
 HINT = "--verbose lists them"
+VALUES_SHOWN = 8
 
 
 class ProblemLog:
@@ -58,3 +61,41 @@ class ProblemLog:
         for kind, count in self.notices.most_common():
             self.say(self.first[("notice", kind)] if count == 1
                      else f"{count} notices: {kind} ({HINT})")
+
+    def filters_left_nothing(self, selection: Selection, values_seen: set[tuple[str, str]],
+                             turns_searched: int) -> None:
+        """A filter that selects nothing says so, with the values there are."""
+        if self.quiet:
+            return
+        for name, patterns in selection.filters().items():
+            values = sorted({value for field, value in values_seen if field == name})
+            for pattern in patterns:
+                if not any(matches(value, pattern) for value in values):
+                    self.say(no_match_line(name, pattern, values))
+        if not turns_searched and (selection.filters() or selection.since or selection.until):
+            self.say("no turn passed the filters; the report counts nothing")
+
+
+def no_match_line(name: str, pattern: str, values: list[str]) -> str:
+    line = f"--{name} {pattern!r} matches no {name}"
+    if not values:
+        return f"{line}: no turn has one"
+    guess = closest(pattern, values)
+    if guess is not None:
+        line += f"; did you mean {guess!r}?"
+    shown = ", ".join(values[:VALUES_SHOWN])
+    more = f" and {len(values) - VALUES_SHOWN} more" if len(values) > VALUES_SHOWN else ""
+    return f"{line} ({name}s seen: {shown}{more})"
+
+
+def closest(pattern: str, values: list[str]) -> str | None:
+    """The value most like `pattern`, as a whole or as its start (filters match substrings)."""
+    wanted = pattern.casefold().strip("*")
+
+    def likeness(value: str) -> float:
+        folded = value.casefold()
+        return max(difflib.SequenceMatcher(None, wanted, folded).ratio(),
+                   difflib.SequenceMatcher(None, wanted, folded[: len(wanted)]).ratio())
+
+    best = max(values, key=likeness)
+    return best if likeness(best) >= 0.6 else None

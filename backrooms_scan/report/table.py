@@ -40,9 +40,9 @@ class TableReporter(HumanReporter):
 
     def finish(self, tally, summary, footer) -> None:
         print_ = self.console.print
-        if self.options.count_only:
+        if self.options.count_only:  # tab-separated as documented; rich would expand the tabs
             for name, hits in pattern_totals(summary):
-                print_(f"{name}\t{hits}")
+                self.out.write(f"{name}\t{hits}\n")
             return
         print_(self.patterns_table(summary))
         for dimension, rows in summary["by"].items():
