@@ -1,98 +1,323 @@
 """Fork logs (format B): `### Claude 1 ###` headed turns, as written by backrooms forks.
 
-File names follow `<model1>_<model2>[_<modelN>...]_<template>_<YYYYMMDD>_<HHMMSS>.txt`.
-The name's timestamp (the run's start) is the conversation's and every turn's timestamp,
-as for format A: the log has no time per turn, and date filters and per-month counts read
-turn timestamps. The template becomes the scenario, and model `i` in the
-name becomes the model of speaker number `i`, but only when the split is unambiguous.
+What each line of a log is:
+- `### NAME N ###` (or `### CLI ###`, the world-interface actor) starts a spoken turn of
+  speaker `NAME N`; older logs start a turn with `NAME N:`, its text after the colon or
+  on the next lines.
+- The runner's tool sections, `### Media Agent ###`, `### Discord Agent ###`,
+  `### Discord Post ###`, `### SQL (semantic) ###` and the like (a name ending in Agent,
+  Post, Tool, Call, Result, Search or Query, or starting with Media, Discord, SQL, Tool,
+  Search, Image, Memory or Web), start a `system` turn whose speaker is the section name.
+- The runner's own lines, `Claude 1 has ended the conversation with ^C^C.` (for one of
+  the log's speakers) and `Reached maximum number of turns (30). Conversation ended.`,
+  are a `system` turn of speaker `runner`.
+- `### Round 2/30` lines separate rounds: they end the turn before them.
+- The runner banner `### Backrooms Run ###` with its `Template:`, `Models:`, `Started:`
+  lines is the file's header.
+Every other line is text of the turn it is in; text outside any turn (before the first
+turn, or after a round marker) is left out, with one notice per file.
 
-Turns start at a header line `### NAME N ###` (or `### CLI ###`, the world-interface
-actor), or in older logs at a line starting `Name N: ` whose text follows on that line.
-`### Round 2/30` lines separate rounds: they end the current turn and are no one's text.
-Closing narration such as `Claude 1 has ended the conversation with ^C^C.` or
-`Reached maximum number of turns (30). Conversation ended.` stays in the last turn's
-text: inventing a narrator would need guessing, and the line says nothing a pattern
-should count twice.
+Which `NAME N` lines are speakers: the number is the speaker's position in the run, so
+each number belongs to the first name seen with it (a later `### Step 1 ###` is text);
+with a banner, a number past its models is text; `NAME N:` labels may not skip past the
+next unused number. A label met only once is text when, after it, another speaker heads
+two turns with someone else's between (a real speaker would have had its turn in that
+round), or, in a log whose recurring labels stand alone on their line (`GPT4o 1:`), when
+text follows its colon (`Dimension 3: Linear Illusion`).
 
-A header's number is the speaker's position in the run, so each number belongs to one
-name. A later `### Step 1 ###` or `Step 1:` line that contradicts the first owner of its
-number, or jumps past the next unused number, is read as turn text, not a header.
+Models, scenario and time, from the first place that has them:
+1. the banner: speaker N runs the N-th of `Models:`; `Template:` is the scenario;
+   `Started:` the time;
+2. the file name `<short1>_<short2>[_...]_<template>_<YYYYMMDD>_<HHMMSS>.txt` (or `.md`):
+   speaker N runs the N-th short name, the label being positional; when the folder
+   holding the file is named by the pair's full ids (`claude-3-5-haiku-20241022_claude-3-
+   opus-20240229`), each short name becomes the one full id that contains it (ignoring
+   case, `-` and `.`), and a single short name that none contains takes the id left.
+The time is every turn's timestamp: the log has no time per turn.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 from backrooms_scan.decode import Document
-from backrooms_scan.formats.positions import (
-    LineLocator,
-    at_line_starts,
-    first_at_line_start,
-    trimmed_slice,
-)
+from backrooms_scan.formats.positions import LineLocator, at_line_starts, trimmed_slice
 from backrooms_scan.model import Conversation, Role, SkipFile, Turn
 
 NAME = "forklog"
+RUNNER = "runner"
 
-HASH_HEADER = re.compile(
-    r"^###[ \t]+(?P<name>\S.*?)[ \t]+(?P<number>\d{1,2})[ \t]+###[ \t]*$", re.MULTILINE
-)
-CLI_HEADER = re.compile(r"^###[ \t]+(?P<name>CLI)[ \t]+###[ \t]*$", re.MULTILINE)
-ROUND_MARKER = re.compile(
-    r"^###[ \t]+Round[ \t]+\d+[ \t]*/[ \t]*(?:\d+|inf)\b.*$", re.MULTILINE | re.IGNORECASE
-)
+# Candidate lines only; each is classified by `_classify_hash_line`, not by a regex
+# that could backtrack over a long line.
+HASH_LINE = re.compile(r"^###[ \t][^\n]*", re.MULTILINE)
 COLON_HEADER = re.compile(
     r"^(?P<name>[^\W\d_][\w.\-]*(?: [^\W\d_][\w.\-]*)?) (?P<number>\d{1,2}):(?: |$)", re.MULTILINE
 )
+ENDED_LINE = re.compile(r"^(?P<who>[^\n]{1,80}?) has ended the conversation\b[^\n]*", re.MULTILINE)
+MAX_TURNS_LINE = re.compile(
+    r"^Reached (?:the )?maximum number of turns\b[^\n]*", re.MULTILINE | re.IGNORECASE
+)
+ROUND_LABEL = re.compile(r"Round[ \t]+\d{1,9}[ \t]*/[ \t]*(?:\d{1,9}|inf)\b", re.IGNORECASE)
+RUNNER_SECTION = re.compile(
+    r"(?:Media|Discord|SQL|Tool|Search|Image|Memory|Web)\b.{0,60}"
+    r"|.{0,60}\b(?:Agent|Post|Tool|Call|Result|Results|Search|Query)",
+    re.IGNORECASE,
+)
+BANNER_KEY = re.compile(r"(?P<key>[A-Za-z][A-Za-z _\-]{0,30}):[ \t]*(?P<value>.*)")
+FORMAT_A_LINE = re.compile(r"^(?:actors[ \t]*:|<[^<>\n]{1,200}#(?:SYSTEM|CONTEXT)>)", re.MULTILINE)
 FILE_NAME = re.compile(r"^(?P<stem>.+)_(?P<date>\d{8})_(?P<time>\d{6})(?:\.[A-Za-z]+)?$")
 
+BANNER_SCORE = 0.95
 HASH_HEADER_SCORE = 0.9
 COLON_HEADER_SCORE = 0.6
+ONE_COLON_HEADER_SCORE = 0.5
+MAX_LABEL_LENGTH = 80
+MAX_COLON_POSITIONS = 8
+
+
+class Kind:
+    SPEAKER = "speaker"
+    SECTION = "section"
+    RUNNER = "runner"
+    ROUND = "round"
+    BANNER = "banner"
 
 
 @dataclass(frozen=True)
 class Header:
-    """A line that starts a turn (or, for a round marker, only ends one)."""
+    """A line that starts a turn (or, for a round marker, only ends one).
+
+    `text_start` is where the turn's text begins (for a runner line, the line itself);
+    `inline` says that a `NAME N:` header has text after its colon.
+    """
 
     line_start: int
     text_start: int
-    speaker: str | None
-    number: int | None
+    kind: str
+    speaker: str | None = None
+    number: int | None = None
+    inline: bool = False
+
+
+@dataclass(frozen=True)
+class Banner:
+    """The runner's `### Backrooms Run ###` header: where it ends and what it says."""
+
+    end: int
+    models: tuple[str, ...] | None
+    scenario: str | None
+    timestamp: str | None
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Every header of a log, its banner, and whether its turns are `NAME N:` lines."""
+
+    headers: list[Header]
+    banner: Banner | None
+    colon: bool
+
+
+# --------------------------------------------------------------------- sniffing
 
 
 def sniff(name: str, head_text: str) -> float:
-    """0.9 for `### X N ###` headers or round markers, 0.6 for recurring `Name N:` lines."""
+    """0.95 with the runner banner, 0.9 for `### X N ###` headers or round markers,
+    0.6 for consistent `Name N:` headers (0.5 for one, in a fork-log file name)."""
     head = head_text.lstrip("\ufeff \t\r\n")
-    if head[:1] in ("{", "[", "<") or _is_format_a(head):
+    if head[:1] in ("{", "[", "<") or FORMAT_A_LINE.search(head):
         return 0.0
-    if any(first_at_line_start(marker, head) for marker in (HASH_HEADER, CLI_HEADER, ROUND_MARKER)):
+    layout = read_layout(head)
+    if layout.banner is not None:
+        return BANNER_SCORE
+    if not layout.colon or any(h.kind == Kind.ROUND for h in layout.headers):
         return HASH_HEADER_SCORE
-    if len(COLON_HEADER.findall(head)) >= 2:
+    speakers = [h for h in layout.headers if h.kind == Kind.SPEAKER]
+    if len(speakers) >= 2:
         return COLON_HEADER_SCORE
+    if speakers and speakers[0].line_start == 0 and FILE_NAME.match(name):
+        return ONE_COLON_HEADER_SCORE
     return 0.0
 
 
-def _is_format_a(head: str) -> bool:
-    """An `actors:` line or a `#SYSTEM>`/`#CONTEXT>` tag."""
-    return (head.startswith("actors:") or "\nactors:" in head
-            or "#SYSTEM>" in head or "#CONTEXT>" in head)
+# ---------------------------------------------------------------------- loading
 
 
 def load(doc: Document) -> Iterator[Conversation]:
-    """One conversation per log; a log holding only round markers has zero turns."""
+    """One conversation per log; a log without turns gives none, with a notice."""
     text = doc.read_text()
-    headers = _find_headers(text)
-    if not headers:
+    layout = read_layout(text)
+    if not layout.headers and layout.banner is None:
         raise SkipFile("not a fork log: no `### NAME N ###` or `Name N:` turn headers")
+    banner = layout.banner
+    models, scenario = models_and_template_from_path(
+        doc.path, doc.name, _model_slot_count(layout.headers))
     timestamp = timestamp_from_name(doc.name)
-    slots = _model_slot_count(headers)
-    models, scenario = models_and_template_from_name(doc.name, slots)
-    _note_text_before_first_header(doc, text, headers[0])
-    turns = tuple(_iter_turns(doc.path, text, headers, models, scenario, timestamp))
+    if banner is not None:
+        models = banner.models or models
+        scenario = banner.scenario or scenario
+        timestamp = banner.timestamp or timestamp
+    _note_left_out_text(doc, text, layout)
+    turns = tuple(_iter_turns(doc.path, text, layout.headers, models, scenario, timestamp))
+    if not turns:
+        doc.notices.add("the log has no turns: the run stopped before its first turn")
     yield Conversation(doc.path, doc.path, NAME, turns, scenario=scenario, timestamp=timestamp)
+
+
+def read_layout(text: str) -> Layout:
+    """The headers of a fork log (speakers, runner sections and lines, round markers)."""
+    marks = [_classify_hash_line(text, start, text[start:found.end()])
+             for start, found in at_line_starts(HASH_LINE, text)]
+    marks = [mark for mark in marks if mark is not None]
+    banner_mark = next((m for m in marks if m.kind != Kind.ROUND), None)
+    banner = None
+    if banner_mark is not None and banner_mark.kind == Kind.BANNER:
+        banner = _read_banner(text, banner_mark.text_start)
+    marks = [m for m in marks if m.kind != Kind.BANNER]
+    limit = len(banner.models) if banner and banner.models else None
+    hash_speakers = [m for m in marks if m.kind == Kind.SPEAKER]
+    colon = not hash_speakers
+    candidates = _colon_candidates(text) if colon else hash_speakers
+    speakers = _consistent_speakers(candidates, colon=colon, limit=limit)
+    labels = {h.speaker for h in speakers}
+    others = [m for m in marks if m.kind != Kind.SPEAKER]
+    headers = sorted([*speakers, *others, *_runner_lines(text, labels)],
+                     key=lambda h: h.line_start)
+    if banner is not None:
+        headers = [h for h in headers if h.line_start >= banner.end]
+    return Layout(headers, banner, colon)
+
+
+def _classify_hash_line(text: str, start: int, line: str) -> Header | None:
+    """What a `### ...` line is, or None when it is turn text."""
+    label = line[3:].strip()
+    closed = label.endswith("###")
+    if closed:
+        label = label[:-3].rstrip()
+    if not label or len(label) > MAX_LABEL_LENGTH:
+        return None
+    next_line = _next_line(text, start + len(line))
+    if ROUND_LABEL.match(label):
+        return Header(start, next_line, Kind.ROUND)
+    if not closed:
+        return None
+    name, _, number = label.rpartition(" ")
+    if name.strip() and number.isascii() and number.isdigit() and len(number) <= 2:
+        return Header(start, next_line, Kind.SPEAKER, f"{name.strip()} {number}", int(number))
+    if label == "CLI":
+        return Header(start, next_line, Kind.SPEAKER, label)
+    if label.lower() == "backrooms run":
+        return Header(start, next_line, Kind.BANNER)
+    if RUNNER_SECTION.fullmatch(label):
+        return Header(start, next_line, Kind.SECTION, label)
+    return None
+
+
+def _read_banner(text: str, start: int) -> Banner:
+    """The `Key: value` lines after `### Backrooms Run ###`, up to the first other line."""
+    values: dict[str, str] = {}
+    offset = start
+    while offset < len(text):
+        end = text.find("\n", offset)
+        end = len(text) if end == -1 else end
+        key_line = BANNER_KEY.fullmatch(text, offset, end)
+        if key_line is None:
+            break
+        values[key_line["key"].strip().lower()] = key_line["value"].strip()
+        offset = end + 1
+    models = tuple(m.strip() for m in values.get("models", "").split(",") if m.strip())
+    return Banner(
+        end=min(offset, len(text)),
+        models=models or None,
+        scenario=values.get("template") or values.get("scenario") or None,
+        timestamp=_iso_timestamp(values.get("started", "")),
+    )
+
+
+def _iso_timestamp(value: str) -> str | None:
+    """`2025-09-08T15:35:46+00:00` -> `2025-09-08T15:35:46Z`; a time without zone is UTC."""
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _colon_candidates(text: str) -> list[Header]:
+    found = []
+    for start, match in at_line_starts(COLON_HEADER, text):
+        rest_end = text.find("\n", match.end())
+        rest = text[match.end(): len(text) if rest_end == -1 else rest_end]
+        found.append(Header(start, match.end(), Kind.SPEAKER, f"{match['name']} {match['number']}",
+                            int(match["number"]), inline=bool(rest.strip())))
+    return found
+
+
+def _consistent_speakers(candidates: Iterable[Header], *, colon: bool,
+                         limit: int | None) -> list[Header]:
+    """The candidates that are turn headers (see the module's speaker rules)."""
+    owner_of: dict[int, str] = {}
+    accepted = []
+    for header in candidates:
+        number = header.number
+        if number is not None:
+            owner = owner_of.get(number)
+            if owner is None and not _may_take_position(number, owner_of, colon, limit):
+                continue
+            if owner is not None and owner != header.speaker:
+                continue
+            owner_of[number] = header.speaker or ""
+        accepted.append(header)
+    return _without_stray_labels(accepted, colon)
+
+
+def _may_take_position(number: int, owner_of: dict[int, str], colon: bool,
+                       limit: int | None) -> bool:
+    if limit is not None and number > limit:
+        return False
+    if colon:
+        return number <= min(max(owner_of, default=0) + 1, MAX_COLON_POSITIONS)
+    return True
+
+
+def _without_stray_labels(headers: list[Header], colon: bool) -> list[Header]:
+    """Drop numbered labels met once that the log's turn order says are text."""
+    counts = Counter(h.speaker for h in headers)
+    recurring = [h for h in headers if counts[h.speaker] > 1]
+    bare_log = colon and bool(recurring) and not any(h.inline for h in recurring)
+    return [header for index, header in enumerate(headers)
+            if header.number is None or counts[header.speaker] > 1
+            or not ((bare_log and header.inline) or _a_round_passes(headers[index + 1:]))]
+
+
+def _a_round_passes(headers: list[Header]) -> bool:
+    """Whether some speaker heads two of these turns with another speaker's between."""
+    seen: set[str | None] = set()
+    previous = None
+    for header in headers:
+        if header.speaker != previous:
+            if header.speaker in seen:
+                return True
+            seen.add(header.speaker)
+            previous = header.speaker
+    return False
+
+
+def _runner_lines(text: str, speakers: set[str | None]) -> Iterator[Header]:
+    for start, match in at_line_starts(ENDED_LINE, text):
+        if match["who"].strip() in speakers:
+            yield Header(start, start, Kind.RUNNER, RUNNER)
+    for start, _ in at_line_starts(MAX_TURNS_LINE, text):
+        yield Header(start, start, Kind.RUNNER, RUNNER)
+
+
+# ------------------------------------------------------------ file-name metadata
 
 
 def timestamp_from_name(name: str) -> str | None:
@@ -112,80 +337,82 @@ def models_and_template_from_name(
 ) -> tuple[tuple[str, ...] | None, str | None]:
     """The model aliases and template of a fork-log file name, when the split is clear.
 
-    `slots` is the number of speakers the log itself shows (None: assume the common two).
-    The split is trusted only when exactly one part is left for the template: with more,
-    a template holding `_` cannot be told from a model that never got to speak.
+    `slots` is the number of speakers the log itself shows (None: none). The split is
+    trusted only when exactly one part is left for the template, for that number or for
+    the common two when the log shows fewer (a run that stopped after one turn): with
+    more parts, a template holding `_` cannot be told from a model that never spoke.
     """
+    parts = _name_parts(name)
+    if parts is None or not all(parts):
+        return None, None
+    count = len(parts) - 1
+    if count != slots and not (count == 2 and (slots or 0) < 2):
+        return None, None
+    return tuple(parts[:count]), parts[count]
+
+
+def models_and_template_from_path(
+    path: str, name: str, slots: int | None
+) -> tuple[tuple[str, ...] | None, str | None]:
+    """As `models_and_template_from_name`, with each short name replaced by the full id
+    that contains it in the folder's name (`<id1>_<id2>/`), when exactly one does.
+
+    With such a folder the file name's split is clear even when the template holds `_`.
+    """
+    shorts, template = models_and_template_from_name(name, slots)
+    full_ids = _folder_ids(path)
+    parts = _name_parts(name)
+    if shorts is None and full_ids and parts is not None:
+        count = max(slots or 0, len(full_ids))
+        if 0 < count < len(parts) and all(_full_id(s, full_ids) for s in parts[:count]):
+            shorts, template = tuple(parts[:count]), "_".join(parts[count:])
+    if shorts is None or not full_ids:
+        return shorts, template
+    return _full_ids_of(shorts, full_ids), template
+
+
+def _full_ids_of(shorts: tuple[str, ...], full_ids: list[str]) -> tuple[str, ...]:
+    """Each short name's full id; when the folder names exactly the run's models and one
+    short name matches none (`i405`), it takes the one id left over."""
+    found = [_full_id(short, full_ids) for short in shorts]
+    left = [full for full in full_ids if full not in found]
+    if len(full_ids) == len(shorts) and found.count(None) == 1 and len(left) == 1:
+        found[found.index(None)] = left[0]
+    return tuple(full or short for full, short in zip(found, shorts))
+
+
+def _name_parts(name: str) -> list[str] | None:
     match = FILE_NAME.match(name)
-    if not match:
-        return None, None
-    parts = match["stem"].split("_")
-    if slots is None:
-        slots = 2
-    if slots < 1 or len(parts) != slots + 1 or not all(parts):
-        return None, None
-    return tuple(parts[:slots]), parts[slots]
+    return match["stem"].split("_") if match else None
 
 
-def _find_headers(text: str) -> list[Header]:
-    hash_style = [*at_line_starts(HASH_HEADER, text), *at_line_starts(CLI_HEADER, text)]
-    rounds = [
-        Header(start, _next_line(text, m.end()), None, None)
-        for start, m in at_line_starts(ROUND_MARKER, text)
-    ]
-    if hash_style:
-        candidates = [_header_on_next_line(text, start, m) for start, m in hash_style]
-    else:
-        candidates = [_header_on_same_line(start, m)
-                      for start, m in at_line_starts(COLON_HEADER, text)]
-    round_starts = {r.line_start for r in rounds}
-    speakers = _consistent_speakers(
-        (c for c in candidates if c.line_start not in round_starts),
-        may_skip_numbers=bool(hash_style),
-    )
-    return sorted([*speakers, *rounds], key=lambda h: h.line_start)
+def _folder_ids(path: str) -> list[str]:
+    """The parts of the name of the folder holding `path` (inside an archive, the member's)."""
+    inner = path.rsplit("!", 1)[-1].replace("\\", "/").split("/")
+    return [part for part in inner[-2].split("_") if part] if len(inner) > 1 else []
 
 
-def _header_on_next_line(text: str, start: int, match: re.Match[str]) -> Header:
-    number = match.groupdict().get("number")
-    speaker = match["name"] if number is None else f"{match['name']} {number}"
-    return Header(start, _next_line(text, match.end()), speaker, _int_or_none(number))
+def _full_id(short: str, full_ids: list[str]) -> str | None:
+    key = _squeezed(short)
+    matching = {full for full in full_ids if key and key in _squeezed(full)}
+    return matching.pop() if len(matching) == 1 else None
 
 
-def _header_on_same_line(start: int, match: re.Match[str]) -> Header:
-    number = match["number"]
-    return Header(start, match.end(), f"{match['name']} {number}", int(number))
-
-
-def _consistent_speakers(candidates: Iterable[Header], may_skip_numbers: bool) -> list[Header]:
-    """Headers whose number keeps to its first owner.
-
-    `Name N:` logs have no unnumbered CLI actor, so there a header may also not skip
-    past the next unused number (`Step 3:` after `Claude 1:`, `Claude 2:` is text).
-    """
-    owner_of: dict[int, str] = {}
-    accepted = []
-    for header in sorted(candidates, key=lambda h: h.line_start):
-        number = header.number
-        if number is not None:
-            owner = owner_of.get(number)
-            skips = number > max(owner_of, default=0) + 1
-            if owner is None and skips and not may_skip_numbers:
-                continue
-            if owner is not None and owner != header.speaker:
-                continue
-            owner_of[number] = header.speaker or ""
-        accepted.append(header)
-    return accepted
+def _squeezed(name: str) -> str:
+    return name.lower().replace("-", "").replace(".", "")
 
 
 def _model_slot_count(headers: list[Header]) -> int | None:
     """How many models the run had, as far as the headers show; the CLI actor takes a slot."""
-    numbers = [h.number for h in headers if h.number is not None]
+    speakers = [h for h in headers if h.kind == Kind.SPEAKER]
+    numbers = [h.number for h in speakers if h.number is not None]
     if not numbers:
         return None
-    has_cli = any(h.speaker == "CLI" for h in headers)
+    has_cli = any(h.speaker == "CLI" for h in speakers)
     return max(numbers) + (1 if has_cli and len(set(numbers)) == max(numbers) else 0)
+
+
+# ------------------------------------------------------------------------ turns
 
 
 def _iter_turns(
@@ -200,21 +427,22 @@ def _iter_turns(
     ends = [h.line_start for h in headers[1:]] + [len(text)]
     index = 0
     for header, end in zip(headers, ends):
-        if header.speaker is None:
+        if header.kind == Kind.ROUND:
             continue
         index += 1
         body, start = trimmed_slice(text, header.text_start, end)
         line, column = locate(start)
+        spoken = header.kind == Kind.SPEAKER
         yield Turn(
             conversation=path,
             index=index,
-            speaker=header.speaker,
-            role=Role.SPOKEN,
+            speaker=header.speaker or RUNNER,
+            role=Role.SPOKEN if spoken else Role.SYSTEM,
             text=body,
             source=path,
             line=line,
             column=column,
-            model=_model_of(header.number, models),
+            model=_model_of(header.number, models) if spoken else None,
             scenario=scenario,
             timestamp=timestamp,
         )
@@ -226,20 +454,25 @@ def _model_of(number: int | None, models: tuple[str, ...] | None) -> str | None:
     return models[number - 1]
 
 
-def _note_text_before_first_header(doc: Document, text: str, first: Header) -> None:
-    preamble = text[: first.line_start]
-    if preamble.strip():
-        line = preamble.count("\n", 0, len(preamble) - len(preamble.lstrip())) + 1
-        doc.notices.add("text before the first turn header is not part of any turn", line)
-
-
-
+def _note_left_out_text(doc: Document, text: str, layout: Layout) -> None:
+    """One notice for the text that is in no turn: before the first header (past the
+    banner) or after a round marker."""
+    headers = layout.headers
+    gaps = [(layout.banner.end if layout.banner else 0,
+             headers[0].line_start if headers else len(text), "before the first turn header")]
+    ends = [h.line_start for h in headers[1:]] + [len(text)]
+    gaps += [(h.text_start, end, "after a round marker")
+             for h, end in zip(headers, ends) if h.kind == Kind.ROUND]
+    for start, end, where in gaps:
+        left_out = text[start:end]
+        if left_out.strip():
+            skipped = len(left_out) - len(left_out.lstrip())
+            line = text.count("\n", 0, start + skipped) + 1
+            doc.notices.add(f"text {where} is not part of any turn", line)
+            return
 
 
 def _next_line(text: str, offset: int) -> int:
     newline = text.find("\n", offset)
     return len(text) if newline == -1 else newline + 1
 
-
-def _int_or_none(value: str | None) -> int | None:
-    return None if value is None else int(value)
