@@ -41,6 +41,22 @@ def test_a_file_read_in_pieces_reports_exactly_as_one_read_whole(tmp_path, monke
     assert (end["conversations"], end["turns"]) == (50, {"spoken": 100})
 
 
+def test_a_file_of_many_conversations_in_pieces_keeps_every_conversation_row(tmp_path,
+                                                                            monkeypatch):
+    path = jsonl_file(tmp_path, conversations=7)
+    whole = scan_events(str(path), "--by", "conversation")
+    monkeypatch.setattr(scan_module, "PIECE_CONVERSATIONS", 2)
+    pieces = scan_events(str(path), "--by", "conversation")
+    scanner = scan_module.Scanner(shipped_sets(), scan_module.ScanOptions())
+    assert len(list(scanner.iter_unit(str(path)))) == 3  # conversations 1-3, 4-6, 7
+    for events in (whole, pieces):
+        events[-1]["data"].pop("elapsed_seconds")
+    assert pieces == whole
+    rows = whole[-1]["data"]["by"]["conversation"]
+    assert sorted((r["value"], r["turns"]) for r in rows) == sorted(
+        (f"{path}#{n}", 2) for n in range(1, 8))
+
+
 def test_pieces_are_passed_on_before_the_file_ends(tmp_path, monkeypatch):
     monkeypatch.setattr(scan_module, "PIECE_TEXT_LIMIT", 100)
     scanner = scan_module.Scanner(shipped_sets(), scan_module.ScanOptions())
