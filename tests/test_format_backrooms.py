@@ -260,7 +260,10 @@ def test_unparseable_context_is_kept_as_one_raw_turn_with_a_notice():
         ("explorer", CONTEXT, OPUS, 5, 1, '[{"role": "user", "content": "cut off mid-sentence'),
         ("explorer", SPOKEN, OPUS, 8, 1, "hello"),
     ]
-    assert notices(doc) == [("CONTEXT block at line 4 is not valid JSON; kept as raw text", 4)]
+    # The notice names the line where the JSON goes wrong, in its position only.
+    assert notices(doc) == [
+        ("CONTEXT block is not valid JSON (unterminated string); kept as raw text", 5)
+    ]
 
 
 def test_file_without_turn_headers_still_gives_one_empty_conversation_with_notices():

@@ -4,32 +4,49 @@ A file may open with one line of scraped-site chrome (file name, "• infinite
 backrooms", "Back to index", "scenario: NAME" and boilerplate run together),
 then `actors:` / `models:` / `temp:` header lines, then `<X#SYSTEM>` and
 `<X#CONTEXT>` prompt blocks, then turns. A turn header is a line that is
-exactly `<speaker>`; the turn's text runs up to the next header.
+exactly `<speaker>`; the turn's text runs up to the next header. A page with
+no tag lines at all (the conversation run together on a few long lines) is
+cut at its prompt tags and at the `<name>` tags of declared and positional
+speakers wherever they stand; other inline tags stay text.
 
-Which `<name>` lines head a turn (the speaker rule), first that applies:
-1. The names the file declares -- `actors:` and the actor part of every prompt
-   tag (`<claude-explorer-claude-3-opus-20240229#SYSTEM>` -> `claude-explorer`)
-   -- unless positional tags head more lines than they do.
-2. Positional tags `<Claude N>` (N at most the number of actors or models, and
-   at least 2): some dumps declare `actors: Culture Receiver,Culture Mind` yet
-   head their turns `<Claude 1>` / `<Claude 2>`.
-3. With neither (no header, or declared names that never head a turn): the two
-   most frequent tag lines that occur at least twice each, alternate (the
-   speaker changes at least at every other header), have no closing tag
-   `</name>` in the file and are not common markup (`<system>`, `<OOC>`, ...).
-Every other tag-like line (`<OOC>`, `<html>`, `</system>`, `<END OF FILE>`,
-role-play names) is turn text.
+Which `<name>` lines head a turn (the speaker rule), all from the file's own
+evidence at once:
+- The names the file declares -- `actors:` and the actor part of every prompt
+  tag (`<claude-explorer-claude-3-opus-20240229#SYSTEM>` -> `claude-explorer`),
+  positional or not (`actors: Claude 1, claude-opus-4`).
+- Positional tags `<Claude N>` (N at most the number of actors or models, and
+  at least 2) when they head more lines than declared names do: some dumps
+  declare `actors: Culture Receiver,Culture Mind` yet head their turns
+  `<Claude 1>` / `<Claude 2>`.
+- With none of these (no header, or declared names that never head a turn):
+  the two most frequent tag lines that occur at least twice each, alternate
+  (the speaker changes at least at every other header).
+- Then, while there are fewer speakers than actors or models (at least 2),
+  any other tag line that recurs and stands between two turns of the same
+  speaker at nearly each place it occurs: the alternation it restores is the
+  evidence.
+Names with a closing tag `</name>` in the file and common markup (`<system>`,
+`<OOC>`, ...) never head a turn unless declared. Every other tag-like line
+(`<OOC>`, `<html>`, `</system>`, `<END OF FILE>`, role-play names) is turn text.
 
 Models: a declared actor takes the model at its position in `models:`;
 `Claude N` takes the N-th model; otherwise the model named in the speaker's
 prompt tag, if any.
 
-Roles: a SYSTEM block gives one system turn when it is not blank; a CONTEXT
-block's JSON list gives one context turn per message with text (trailing
-commas allowed), or, when it is not JSON, one context turn holding the raw
-block plus a notice. Text turns are verbatim slices of the decoded text; a
-context message is verbatim only when its JSON string needed no escapes;
-turns read from HTML are never verbatim and all sit at the `<pre>` content.
+Roles: a SYSTEM block gives one system turn when it is not blank. A CONTEXT
+block is a JSON list (or one message object) that ends where its brackets
+balance, strings and escapes respected, read leniently (trailing commas, raw
+control characters in strings); it gives one context turn per message with
+text. Text after that value is not context: right before the first turn it is
+the opening turn with its tag missing, credited to the speaker who alternates
+with the first tagged one and marked `speaker_inferred`; elsewhere it is left
+out. A block that is not JSON gives one context turn holding the raw block,
+and a notice at the line where the JSON breaks. Text left out (before the
+first turn, after a CONTEXT value) gets one notice per file, at its first line.
+Text turns are verbatim slices of the decoded text; a context message is
+verbatim only when its JSON string needed no escapes; turns read from HTML
+are never verbatim and all sit at the `<pre>` content (notices name the page
+line).
 
 Scenario: `scenario: NAME` from the chrome line, else the file name
 `conversation_<unix-ts>_scenario_<name>.txt` (a hyphen slug without spaces
@@ -41,6 +58,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -57,27 +75,35 @@ from backrooms_scan.model import Conversation, Role, SkipFile, Turn
 TEXT_FORMAT = "backrooms"
 HTML_FORMAT = "backrooms-html"
 
-TAG_LINE = re.compile(r"^<([^<>\n]+)>[ \t]*$", re.MULTILINE)
+# Real tag names are short; a bound on their length keeps hostile lines cheap to scan.
+MAX_NAME = 200
+TAG_LINE = re.compile(rf"^<([^<>\n]{{1,{MAX_NAME}}})>[ \t]*$", re.MULTILINE)
+INLINE_TAG = re.compile(rf"<([^<>\n]{{1,{MAX_NAME}}})>")
+CLOSING_TAG = re.compile(rf"</([^<>\n]{{1,{MAX_NAME}}})>")
 HEADER_LINE = re.compile(r"(actors|models|temp)[ \t]*:(.*)", re.IGNORECASE)
-PROMPT_TAG = re.compile(r"(.+)#(SYSTEM|CONTEXT)")
-POSITIONAL_TAG = re.compile(r"Claude (\d+)")
-MODEL_SUFFIX = re.compile(
-    r"-((?:claude|gpt|chatgpt|o\d|gemini|llama|mistral|mixtral|hermes|grok|deepseek|qwen|command)"
-    r"[\w.:\-]*)$",
+POSITIONAL_TAG = re.compile(r"Claude (\d{1,6})")
+MODEL_FAMILY = re.compile(
+    r"-(?:claude|gpt|chatgpt|o\d|gemini|llama|mistral|mixtral|hermes|grok|deepseek|qwen|command)",
     re.IGNORECASE,
 )
+MODEL_CHARS = re.compile(r"[\w.:\-]*")
 FILE_NAME = re.compile(r"conversation_(\d+)_scenario_(.+?)(?:\.txt)?(?:\.html?)?$", re.IGNORECASE)
-FILE_NAME_IN_TEXT = re.compile(r"conversation_(\d+)_scenario_(.+?)\.txt", re.IGNORECASE)
+FILE_NAME_START = re.compile(r"conversation_(\d+)_scenario_", re.IGNORECASE)
+TXT_SUFFIX = re.compile(r"\.txt", re.IGNORECASE)
+NAME_SUFFIXES = (".txt.html", ".txt.htm", ".txt", ".html", ".htm")
 CHROME_MARK = re.compile(r"infinite backrooms|back to index", re.IGNORECASE)
 CHROME_SCENARIO = re.compile(r"scenario:[ \t]*", re.IGNORECASE)
 BOILERPLATE = re.compile(r"The following |This is an? |An automated |experiment by ")
 RUN_TOGETHER = re.compile(r"(?<=[a-z0-9.!?)])(?=[A-Z][a-z])")
 WHITESPACE = re.compile(r"\s*")
 CONTENT_STRING = re.compile(r'"content"\s*:\s*"')
+JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},"]', re.DOTALL)
+LENIENT_JSON = json.JSONDecoder(strict=False)  # raw control characters inside strings
 MARKUP_NAMES = frozenset(
     {"system", "ooc", "html", "head", "body", "pre", "code", "p", "br", "hr", "dream",
      "end of file", "eof", "ctrl-c", "^c"}
 )
+BEFORE_FIRST_TURN = "text before the first turn"
 
 SNIFF_HEADER = re.compile(r"^(?:actors|models)[ \t]*:", re.MULTILINE)
 SNIFF_PROMPT_TAG = re.compile(r"^<[^<>\n]+#(?:SYSTEM|CONTEXT)>[ \t]*$", re.MULTILINE)
@@ -105,7 +131,7 @@ def sniff_text(name: str, head: str) -> float:
         return 0.0
     if FILE_NAME.search(name):
         return 0.9
-    names = [name for _, _, name in tag_lines(head)]
+    names = [tag.name for tag in tag_lines(head)]
     return 0.5 if recurring_speakers(names, head) else 0.0
 
 
@@ -135,11 +161,12 @@ def load_html(doc: Document) -> Iterator[Conversation]:
     if page.dream_start is None:
         raise SkipFile('no <pre class="dream"> transcript in the page')
     pre_line, pre_column = page.dream_start
+    dream = "".join(page.dream_parts)
 
     def note(message: str, line: int | None) -> None:
-        doc.notices.add(message, None if line is None else pre_line + line - 1)
+        doc.notices.add(message, None if line is None else page.source_line(dream, line))
 
-    transcript = parse_transcript("".join(page.dream_parts), note)
+    transcript = parse_transcript(dream, note)
     pieces = [
         replace(piece, line=pre_line, column=pre_column, verbatim=False)
         for piece in transcript.pieces
@@ -163,6 +190,7 @@ class Piece:
     column: int = 1
     model: str | None = None
     verbatim: bool = True
+    speaker_inferred: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,10 +205,19 @@ class Transcript:
 
 
 class Tag(NamedTuple):
-    """A line that is exactly `<name>`: where it starts and ends, and the name."""
+    """A header `<name>`: where the tag starts, where the text it heads starts, the name."""
+
+    start: int
+    body: int
+    name: str
+
+
+class FileName(NamedTuple):
+    """`conversation_<ts>_scenario_<name>.txt` found in a text."""
 
     start: int
     end: int
+    stamp: str
     name: str
 
 
@@ -192,108 +229,327 @@ class _Header:
     unread_line: int | None
 
 
+class _Speakers:
+    """Who heads turns, in the file's order (declared first), and the model of each."""
+
+    def __init__(self, names: list[str], header: _Header, prompt_models: dict[str, str]):
+        self.names = names
+        self.actors = header.actors
+        self.models = header.models
+        self.prompt_models = prompt_models
+        self.actor_positions = {actor: index for index, actor in reversed(list(enumerate(self.actors)))}
+        self._model_of: dict[str, str | None] = {}
+
+    def model_of(self, speaker: str) -> str | None:
+        if speaker not in self._model_of:
+            self._model_of[speaker] = _model_for(speaker, self.actor_positions, self.models,
+                                                 self.prompt_models)
+        return self._model_of[speaker]
+
+    def opener(self, first_tagged: str | None) -> str | None:
+        """Who said untagged opening text: the other one of two alternating speakers."""
+        if first_tagged is None:
+            return (self.names or self.actors or [None])[0]
+        if len(self.names) == 2 and first_tagged in self.names:
+            return self.names[1 - self.names.index(first_tagged)]
+        position = _position(first_tagged)
+        if position in (1, 2):
+            return f"Claude {3 - position}"
+        if len(self.actors) == 2 and first_tagged in self.actors:
+            return self.actors[1 - self.actors.index(first_tagged)]
+        return None
+
+
 def tag_lines(text: str) -> list[Tag]:
-    """Every line that is exactly `<name>`, in order."""
-    return [Tag(start, found.end(), found.group(1).strip())
-            for start, found in at_line_starts(TAG_LINE, text)]
+    """Every line that is exactly `<name>`, in order; the text it heads starts on the next line."""
+    size = len(text)
+    return [Tag(start, min(found.end() + 1, size), name)
+            for start, found in at_line_starts(TAG_LINE, text)
+            if (name := found.group(1).strip())]
+
+
+def inline_tags(text: str, is_header: Callable[[str], bool]) -> list[Tag]:
+    """Tags `<name>` anywhere in the text that `is_header` accepts; each heads the text after
+    it, from its first non-blank character."""
+    return [Tag(found.start(), WHITESPACE.match(text, found.end()).end(), name)
+            for found in INLINE_TAG.finditer(text)
+            if is_header(name := found.group(1).strip())]
 
 
 def parse_transcript(text: str, note: Note) -> Transcript:
     """Split a format-A text into system, context and spoken pieces (see the module rules)."""
-    tags = tag_lines(text)
+    tags = tag_lines(text) or _inline_headers(text)
+    tags, contexts = _without_tags_inside_context(text, tags)
     header = _read_header(text[: tags[0].start if tags else len(text)])
-    prompts = {name: PROMPT_TAG.fullmatch(name) for name in dict.fromkeys(tag.name for tag in tags)}
-    turn_names = [tag.name for tag in tags if prompts[tag.name] is None]
-    prompt_actors = {
-        name: _split_actor_model(match.group(1).strip(), header.models, turn_names)
-        for name, match in prompts.items()
-        if match
-    }
-    declared = header.actors + [actor for actor, _ in prompt_actors.values()]
-    speakers = choose_speakers(turn_names, declared, len(header.models), text)
-    prompt_models = {actor: model for actor, model in prompt_actors.values() if model}
-
-    models_by_speaker: dict[str, str | None] = {}
-
-    def model_of(speaker: str) -> str | None:
-        if speaker not in models_by_speaker:
-            models_by_speaker[speaker] = _model_for(speaker, header.actors, header.models,
-                                                    prompt_models)
-        return models_by_speaker[speaker]
-
-    boundaries = [tag for tag in tags if tag.name in speakers or tag.name in prompt_actors]
-    locate = LineLocator(text)
-    first_body = boundaries[0].start if boundaries else len(text)
+    prompt_actors = _prompt_actors(tags, header.models)
+    speakers = _speakers(tags, header, prompt_actors, text)
+    reader = _PieceReader(text, note, speakers, prompt_actors, contexts)
     if header.unread_line is not None:
-        note("text before the first turn is not part of any turn; not scanned", header.unread_line)
-    elif tags and text[tags[0].start : first_body].strip():
-        note("text before the first turn is not part of any turn; not scanned",
-             locate(tags[0].start)[0])
-    if not boundaries:
-        note("no turn headers found", None)
+        reader.leave_out(header.unread_line, BEFORE_FIRST_TURN)
+    reader.read(tags)
+    reader.finish()
 
-    pieces: list[Piece] = []
-    for tag, following in zip(boundaries, boundaries[1:] + [None]):
-        # The next line, or just after the tag when it ends the file.
-        body_start = min(tag.end + 1, len(text))
-        body_line, body_column = locate(body_start)
-        body = text[body_start : following.start if following else len(text)].rstrip()
-        if tag.name not in prompt_actors:
-            pieces.append(Piece(tag.name, Role.SPOKEN, body, body_line, body_column,
-                                model_of(tag.name)))
-            continue
-        actor, tag_model = prompt_actors[tag.name]
-        model = tag_model or model_of(actor)
-        tag_line = body_line - 1 if body_start > tag.end else body_line
-        if tag.name.endswith("#SYSTEM"):
-            if body.strip():
-                pieces.append(Piece(actor, Role.SYSTEM, body, body_line, body_column, model))
-        else:
-            pieces.extend(_context_pieces(body, body_start, tag_line, actor, model, locate, note))
-
-    chrome_name = FILE_NAME_IN_TEXT.search(header.chrome) if header.chrome else None
+    chrome_name = _file_name_in(header.chrome) if header.chrome else None
     return Transcript(
-        pieces=pieces,
+        pieces=reader.pieces,
         scenario=_chrome_scenario(header.chrome, chrome_name) if header.chrome else None,
-        file_name=chrome_name.group(0) if chrome_name else None,
+        file_name=header.chrome[chrome_name.start : chrome_name.end] if chrome_name else None,
         actors=tuple(header.actors),
         models=tuple(header.models),
     )
 
 
-def choose_speakers(turn_names: list[str], declared: list[str], model_count: int, text: str) -> set[str]:
-    """The tag names that head turns, by the module's speaker rule."""
-    counts = Counter(turn_names)
-    named = {name for name in declared if not POSITIONAL_TAG.fullmatch(name)}
-    highest_position = max(2, len(named), model_count)
-    positional = {
-        name for name in counts
-        if (match := POSITIONAL_TAG.fullmatch(name)) and 1 <= int(match.group(1)) <= highest_position
+def _inline_headers(text: str) -> list[Tag]:
+    """For a page without tag lines: its prompt tags and the tags of declared and positional
+    speakers wherever they stand (`<OOC>` and other tags inline stay text)."""
+    header = _read_header(text)
+    names = {found.group(1).strip() for found in INLINE_TAG.finditer(text)}
+    prompt_names = {name for name in names if _prompt_kind(name)}
+    turn_names = names - prompt_names
+    speakers = set(header.actors) | {
+        _split_actor_model(_prompt_kind(name)[0], header.models, turn_names)[0]
+        for name in prompt_names
     }
-    named_count = sum(counts[name] for name in named)
-    positional_count = sum(counts[name] for name in positional)
-    if declared and positional_count > named_count:
-        return positional
-    if named_count:
-        return named
-    return recurring_speakers(turn_names, text)
+    highest = _highest_position(header)
+    return inline_tags(text, lambda name: name in prompt_names or name in speakers
+                       or 1 <= (_position(name) or 0) <= highest)
 
 
-def recurring_speakers(turn_names: list[str], text: str) -> set[str]:
+def _without_tags_inside_context(text: str, tags: list[Tag]) -> tuple[list[Tag], dict[int, object]]:
+    """The tags that are not inside a CONTEXT block's JSON value, and each CONTEXT tag's
+    reading (by tag start): a `ContextList`, a `NotJson` saying why not, or None when the
+    block does not start with a JSON list."""
+    kinds = {name: kind for name in {tag.name for tag in tags} if (kind := _prompt_kind(name))}
+    contexts: dict[int, object] = {}
+    context_names = {name for name, (_, kind) in kinds.items() if kind == "CONTEXT"}
+    if not context_names:
+        return tags, contexts
+    prompt_starts = [tag.start for tag in tags if tag.name in kinds]
+    kept: list[Tag] = []
+    value_end = 0
+    for tag in tags:
+        if tag.start < value_end:
+            continue
+        kept.append(tag)
+        if tag.name in context_names:
+            # A JSON value runs at most to the next prompt tag: a scan that fails stops there.
+            following = bisect_right(prompt_starts, tag.start)
+            limit = prompt_starts[following] if following < len(prompt_starts) else len(text)
+            reading = read_context(text, tag.body, limit)
+            contexts[tag.start] = reading
+            if isinstance(reading, ContextList):
+                value_end = reading.end
+    return kept, contexts
+
+
+def _prompt_actors(tags: list[Tag], models: list[str]) -> dict[str, tuple[str, str | None]]:
+    """(actor, model) of each prompt tag name, `<claude-explorer-claude-3-opus#SYSTEM>` ->
+    (`claude-explorer`, `claude-3-opus`)."""
+    names = {tag.name for tag in tags}
+    prompt_names = {name: kind for name in names if (kind := _prompt_kind(name))}
+    turn_names = names - prompt_names.keys()
+    return {name: _split_actor_model(kind[0], models, turn_names)
+            for name, kind in prompt_names.items()}
+
+
+def _speakers(tags: list[Tag], header: _Header, prompt_actors: dict, text: str) -> _Speakers:
+    turn_names = [tag.name for tag in tags if tag.name not in prompt_actors]
+    declared = header.actors + [actor for actor, _ in prompt_actors.values()]
+    names = choose_speakers(turn_names, declared, _highest_position(header), text)
+    prompt_models = {actor: model for actor, model in prompt_actors.values() if model}
+    return _Speakers(names, header, prompt_models)
+
+
+def choose_speakers(turn_names: list[str], declared: list[str], highest_position: int,
+                    text: str) -> list[str]:
+    """The tag names that head turns, declared ones first, by the module's speaker rule."""
+    counts = Counter(turn_names)
+    names = [name for name in dict.fromkeys(declared) if name in counts]
+    positional = [name for name in counts
+                  if name not in names and 1 <= (_position(name) or 0) <= highest_position]
+    if sum(counts[name] for name in positional) > sum(counts[name] for name in names):
+        names += positional
+    if not names:
+        names = recurring_speakers(turn_names, text)
+    room = highest_position - len(names)
+    if room <= 0:
+        return names
+    return names + alternating_additions(turn_names, names, closing_tags(text))[:room]
+
+
+def recurring_speakers(turn_names: list[str], text: str,
+                       closing: frozenset[str] | None = None) -> list[str]:
     """Two actor-like tag names that recur and alternate, for files that declare nobody."""
-    counts = Counter(
-        name for name in turn_names
-        if name.lower() not in MARKUP_NAMES and name[0].isalnum() and not PROMPT_TAG.fullmatch(name)
-    )
-    candidates = [
-        name for name, count in counts.most_common()
-        if count >= 2 and f"</{name}>" not in text
-    ][:2]
+    closing = closing_tags(text) if closing is None else closing
+    counts = Counter(name for name in turn_names if _could_be_speaker(name, closing))
+    candidates = [name for name, count in counts.most_common(2) if count >= 2]
     if len(candidates) < 2:
-        return set()
+        return []
     sequence = [name for name in turn_names if name in candidates]
     changes = sum(a != b for a, b in pairwise(sequence))
-    return set(candidates) if 2 * changes >= len(sequence) - 1 else set()
+    return candidates if 2 * changes >= len(sequence) - 1 else []
+
+
+def alternating_additions(turn_names: list[str], speakers: list[str],
+                          closing: frozenset[str]) -> list[str]:
+    """Other tag names that head turns: ones that recur, and stand between two turns of the
+    same speaker at nearly each place they occur (the alternation they restore is the
+    evidence), best first."""
+    chosen = set(speakers)
+    repeat_gaps: set[int] = set()
+    places: dict[str, Counter[int]] = {}
+    gap, previous = 0, None
+    for name in turn_names:
+        if name in chosen:
+            if name == previous:
+                repeat_gaps.add(gap)
+            gap, previous = gap + 1, name
+        elif _could_be_speaker(name, closing):
+            places.setdefault(name, Counter())[gap] += 1
+    scores = {}
+    for name, gaps in places.items():
+        occurrences = sum(gaps.values())
+        restored = sum((g in repeat_gaps) - (k - 1) for g, k in gaps.items())
+        if occurrences >= 2 and restored >= max(1, occurrences - 1):
+            scores[name] = restored
+    return sorted(scores, key=lambda name: -scores[name])
+
+
+def closing_tags(text: str) -> frozenset[str]:
+    """Every name that has a closing tag `</name>` somewhere in the text."""
+    return frozenset(found.group(1).strip() for found in CLOSING_TAG.finditer(text))
+
+
+def _could_be_speaker(name: str, closing: frozenset[str]) -> bool:
+    return (name[0].isalnum() and name.lower() not in MARKUP_NAMES and name not in closing
+            and not _prompt_kind(name))
+
+
+def _prompt_kind(name: str) -> tuple[str, str] | None:
+    """(actor part, `SYSTEM` or `CONTEXT`) of a prompt tag name, else None."""
+    actor, hash_sign, kind = name.rpartition("#")
+    actor = actor.strip()
+    return (actor, kind) if hash_sign and actor and kind in ("SYSTEM", "CONTEXT") else None
+
+
+def _position(name: str) -> int | None:
+    """N of a positional tag name `Claude N`."""
+    match = POSITIONAL_TAG.fullmatch(name)
+    return int(match.group(1)) if match else None
+
+
+def _highest_position(header: _Header) -> int:
+    """The highest N a positional `Claude N` may have: one per actor or model, at least 2."""
+    return max(2, len(header.actors), len(header.models))
+
+
+class _PieceReader:
+    """Turns the headers of a text, in order, into pieces; keeps track of text left out."""
+
+    def __init__(self, text: str, note: Note, speakers: _Speakers,
+                 prompt_actors: dict[str, tuple[str, str | None]], contexts: dict[int, object]):
+        self.text = text
+        self.note = note
+        self.speakers = speakers
+        self.prompt_actors = prompt_actors
+        self.contexts = contexts
+        self.locate = LineLocator(text)
+        self.pieces: list[Piece] = []
+        self.left_out: list[tuple[int, str]] = []
+        self.contentless: list[int] = []
+        self.headerless = False
+
+    def read(self, tags: list[Tag]) -> None:
+        speakers = set(self.speakers.names)
+        headers = [tag for tag in tags if tag.name in speakers or tag.name in self.prompt_actors]
+        self.headerless = not headers
+        first_body = headers[0].start if headers else len(self.text)
+        if tags and self.text[tags[0].start : first_body].strip():
+            self.leave_out(self.locate(tags[0].start)[0], BEFORE_FIRST_TURN)
+        first_turn = next((tag for tag in headers if tag.name not in self.prompt_actors), None)
+        text, locate, pieces, model_of = self.text, self.locate, self.pieces, self.speakers.model_of
+        for tag, following in zip(headers, headers[1:] + [None]):
+            end = following.start if following else len(text)
+            if tag.name not in self.prompt_actors:  # the common case, kept inline for speed
+                line, column = locate(tag.body)
+                pieces.append(Piece(tag.name, Role.SPOKEN, text[tag.body : end].rstrip(), line,
+                                    column, model_of(tag.name)))
+            elif tag.name.endswith("SYSTEM"):
+                self.system(tag, end)
+            else:
+                opening = following is first_turn
+                self.context(tag, end, first_turn.name if first_turn else None, opening)
+
+    def spoken(self, speaker: str, start: int, end: int, inferred: bool = False) -> None:
+        line, column = self.locate(start)
+        self.pieces.append(Piece(speaker, Role.SPOKEN, self.text[start:end].rstrip(), line,
+                                 column, self.speakers.model_of(speaker),
+                                 speaker_inferred=inferred))
+
+    def system(self, tag: Tag, end: int) -> None:
+        body = self.text[tag.body : end].rstrip()
+        if body.strip():
+            actor, model = self._actor_and_model(tag)
+            line, column = self.locate(tag.body)
+            self.pieces.append(Piece(actor, Role.SYSTEM, body, line, column, model))
+
+    def context(self, tag: Tag, end: int, first_speaker: str | None, opening: bool) -> None:
+        actor, model = self._actor_and_model(tag)
+        reading = self.contexts[tag.start]
+        if isinstance(reading, ContextList):
+            self._context_messages(reading, actor, model)
+            self._after_context(reading.end, end, first_speaker, opening)
+            return
+        body = self.text[tag.body : end].rstrip()
+        if body.strip():
+            line, column = self.locate(tag.body)
+            self.pieces.append(Piece(actor, Role.CONTEXT, body, line, column, model))
+            reason, position = reading or _json_error(self.text, tag.body, end)
+            self.note(f"CONTEXT block is not valid JSON ({reason}); kept as raw text",
+                      self.locate(position)[0])
+
+    def _context_messages(self, reading: ContextList, actor: str, model: str | None) -> None:
+        for message in reading.messages:
+            if message.text is None:
+                self.contentless.append(self.locate(message.start)[0])
+            elif message.text.strip():
+                line, column = self.locate(message.text_start)
+                self.pieces.append(Piece(actor, Role.CONTEXT, message.text, line, column, model,
+                                         message.verbatim))
+
+    def _after_context(self, start: int, end: int, first_speaker: str | None,
+                       opening: bool) -> None:
+        """Text after a CONTEXT value: the untagged opening turn when no prompt follows it."""
+        start = WHITESPACE.match(self.text, start, end).end()
+        if start == end:
+            return
+        speaker = self.speakers.opener(first_speaker) if opening else None
+        if speaker is None:
+            self.leave_out(self.locate(start)[0], "text after the CONTEXT block")
+        else:
+            self.spoken(speaker, start, end, inferred=True)
+
+    def _actor_and_model(self, tag: Tag) -> tuple[str, str | None]:
+        actor, tag_model = self.prompt_actors[tag.name]
+        return actor, tag_model or self.speakers.model_of(actor)
+
+    def leave_out(self, line: int, what: str) -> None:
+        self.left_out.append((line, what))
+
+    def finish(self) -> None:
+        """One notice for text left out and one for messages without text, each per file."""
+        if self.left_out:
+            line, what = self.left_out[0]
+            self.note(f"{what} is not part of any turn; not scanned{_more(self.left_out)}", line)
+        if self.headerless:
+            self.note("no turn headers found", None)
+        if self.contentless:
+            self.note(f"CONTEXT message without text content; skipped{_more(self.contentless)}",
+                      self.contentless[0])
+
+
+def _more(places: list) -> str:
+    return f" (and {len(places) - 1} more)" if len(places) > 1 else ""
 
 
 def _read_header(area: str) -> _Header:
@@ -324,17 +580,33 @@ def _read_header(area: str) -> _Header:
 
 
 def _is_chrome(line: str) -> bool:
-    return bool(CHROME_MARK.search(line) or FILE_NAME_IN_TEXT.match(line))
+    found = _file_name_in(line)
+    return bool(CHROME_MARK.search(line) or (found and found.start == 0))
 
 
-def _chrome_scenario(chrome: str, chrome_name: re.Match | None) -> str | None:
+def _file_name_in(text: str) -> FileName | None:
+    """The first `conversation_<ts>_scenario_<name>.txt` in a text, the name ending at the
+    first `.txt` of its line (found without a lazy regex's backtracking on long lines)."""
+    position = 0
+    while found := FILE_NAME_START.search(text, position):
+        line_end = text.find("\n", found.end())
+        line_end = len(text) if line_end == -1 else line_end
+        suffix = TXT_SUFFIX.search(text, found.end() + 1, line_end)
+        if suffix:
+            return FileName(found.start(), suffix.end(), found.group(1),
+                            text[found.end() : suffix.start()])
+        position = line_end + 1  # a later start on this line has no `.txt` after it either
+    return None
+
+
+def _chrome_scenario(chrome: str, chrome_name: FileName | None) -> str | None:
     """`scenario: NAME` from the chrome line, cut where the run-together boilerplate starts."""
-    match = CHROME_SCENARIO.search(chrome, chrome_name.end() if chrome_name else 0)
+    match = CHROME_SCENARIO.search(chrome, chrome_name.end if chrome_name else 0)
     if match is None:
         return None
     after = chrome[match.end() :]
     if chrome_name:
-        slug = _deslug(chrome_name.group(2))
+        slug = _deslug(chrome_name.name)
         if after[: len(slug)].lower().replace("-", " ") == slug.lower():
             return after[: len(slug)]
     end = BOILERPLATE.search(after) or RUN_TOGETHER.search(after)
@@ -342,33 +614,35 @@ def _chrome_scenario(chrome: str, chrome_name: re.Match | None) -> str | None:
     return scenario or None
 
 
-def _split_actor_model(tag_actor: str, models: list[str], turn_names: list[str]) -> tuple[str, str | None]:
+def _split_actor_model(tag_actor: str, models: list[str], turn_names: set[str]) -> tuple[str, str | None]:
     """`claude-explorer-claude-3-opus-20240229` -> (`claude-explorer`, `claude-3-opus-20240229`)."""
-    for model in models:
-        if tag_actor.endswith("-" + model) and len(tag_actor) > len(model) + 1:
-            return tag_actor[: -len(model) - 1], model
+    dashes = [index for index, char in enumerate(tag_actor) if char == "-" and index > 0]
+    known_models = set(models)
+    for index in dashes:
+        if tag_actor[index + 1 :] in known_models:
+            return tag_actor[:index], tag_actor[index + 1 :]
     if tag_actor in turn_names:
         return tag_actor, None
-    prefixes = [name for name in set(turn_names) if tag_actor.startswith(name + "-")]
-    if prefixes:
-        actor = max(prefixes, key=len)
-        return actor, tag_actor[len(actor) + 1 :]
-    match = MODEL_SUFFIX.search(tag_actor)
-    if match and match.start() > 0:
-        return tag_actor[: match.start()], match.group(1)
+    for index in reversed(dashes):
+        if tag_actor[:index] in turn_names:
+            return tag_actor[:index], tag_actor[index + 1 :]
+    # A model name at the end: the run of name characters that ends the tag, from a family.
+    tail = len(tag_actor) - MODEL_CHARS.match(tag_actor[::-1]).end()
+    family = MODEL_FAMILY.search(tag_actor, max(tail, 1))
+    if family:
+        return tag_actor[: family.start()], tag_actor[family.start() + 1 :]
     return tag_actor, None
 
 
 def _model_for(
-    speaker: str, actors: list[str], models: list[str], prompt_models: dict[str, str]
+    speaker: str, actor_positions: dict[str, int], models: list[str], prompt_models: dict[str, str]
 ) -> str | None:
-    if speaker in actors:
-        position = actors.index(speaker)
-        if position < len(models):
-            return models[position]
-    positional = POSITIONAL_TAG.fullmatch(speaker)
-    if positional and 1 <= int(positional.group(1)) <= len(models):
-        return models[int(positional.group(1)) - 1]
+    position = actor_positions.get(speaker)
+    if position is not None and position < len(models):
+        return models[position]
+    positional = _position(speaker)
+    if positional and 1 <= positional <= len(models):
+        return models[positional - 1]
     if speaker in prompt_models:
         return prompt_models[speaker]
     return models[0] if len(models) == 1 else None
@@ -377,52 +651,144 @@ def _model_for(
 # ---------------------------------------------------------------- CONTEXT blocks
 
 
-def _context_pieces(
-    body: str, body_start: int, tag_line: int, actor: str, model: str | None,
-    locate: LineLocator, note: Note,
-) -> list[Piece]:
-    if not body.strip():
-        return []
-    messages = parse_lenient_json_list(body)
-    if messages is None:
-        note(f"CONTEXT block at line {tag_line} is not valid JSON; kept as raw text", tag_line)
-        return [Piece(actor, Role.CONTEXT, body, tag_line + 1, 1, model)]
-    pieces = []
-    for offset, message in messages:
-        content = message.get("content") if isinstance(message, dict) else None
-        text = _content_text(content)
-        if text is None:
-            note("CONTEXT message without text content; skipped",
-                 locate(body_start + offset)[0])
-            continue
-        if not text.strip():
-            continue
-        literal = _literal_content_offset(body, offset, text) if isinstance(content, str) else None
-        line, column = locate(body_start + (offset if literal is None else literal))
-        pieces.append(Piece(actor, Role.CONTEXT, text, line, column, model, literal is not None))
-    return pieces
+class Message(NamedTuple):
+    """One CONTEXT message: where it starts, its text (None without any) and where that is."""
+
+    start: int
+    text: str | None
+    text_start: int
+    verbatim: bool
+
+
+class ContextList(NamedTuple):
+    """A CONTEXT block read as JSON: its messages and where its JSON value ends."""
+
+    messages: list[Message]
+    end: int
+
+
+class NotJson(NamedTuple):
+    """A CONTEXT block that is not a JSON list: why, and where that shows."""
+
+    reason: str
+    position: int
+
+
+def read_context(text: str, start: int, limit: int) -> ContextList | NotJson | None:
+    """The JSON list (or single message object) that starts a CONTEXT block at `start`,
+    ending where its brackets balance (at most at `limit`), read leniently; None when no
+    balanced value starts there."""
+    start = WHITESPACE.match(text, start, limit).end()
+    value = json_value_span(text, start, limit)
+    if value is None:
+        return None
+    end, cleaned = value
+    elements = _elements(cleaned)
+    if isinstance(elements, NotJson):
+        return elements._replace(position=start + elements.position)
+    messages = [_message(text, start + offset, start + item_end, item)
+                for offset, item, item_end in elements]
+    return ContextList(messages, end)
+
+
+def json_value_span(text: str, start: int, limit: int) -> tuple[int, str] | None:
+    """(end, lenient copy) of the JSON array or object at `start`: the value ends where its
+    brackets balance, strings and escapes respected; in the copy each trailing comma is a space,
+    so offsets stay those of the text. None if it does not start there or never balances."""
+    if not text.startswith(("[", "{"), start):
+        return None
+    depth = 0
+    comma = None
+    trailing: list[int] = []
+    for token in JSON_TOKEN.finditer(text, start, limit):
+        char = token.group()[0]
+        if char == '"':
+            if token.end() - token.start() == 1:
+                return None  # a string that never ends
+            comma = None
+        elif char in "[{":
+            depth, comma = depth + 1, None
+        elif char in "]}":
+            if comma is not None and not text[comma + 1 : token.start()].strip():
+                trailing.append(comma)
+            depth, comma = depth - 1, None
+            if depth == 0:
+                return token.end(), _blank_out(text, start, token.end(), trailing)
+        else:
+            comma = token.start()
+    return None
+
+
+def _blank_out(text: str, start: int, end: int, positions: list[int]) -> str:
+    parts, previous = [], start
+    for position in positions:
+        parts += [text[previous:position], " "]
+        previous = position + 1
+    parts.append(text[previous:end])
+    return "".join(parts)
+
+
+def _elements(value: str) -> list[tuple[int, object, int]] | NotJson:
+    """(offset, value, end offset) of each element of a JSON list (an object counts as a
+    list of one), or (reason, offset) where it is not JSON."""
+    try:
+        if value.startswith("{"):
+            item, end = LENIENT_JSON.raw_decode(value)
+            return [(0, item, end)]
+        items = []
+        position = WHITESPACE.match(value, 1).end()
+        while not value.startswith("]", position):
+            item, end = LENIENT_JSON.raw_decode(value, position)
+            items.append((position, item, end))
+            position = WHITESPACE.match(value, end).end()
+            if value.startswith(",", position):
+                position = WHITESPACE.match(value, position + 1).end()
+            elif not value.startswith("]", position):
+                return NotJson("expecting ',' delimiter", position)
+        return items
+    except json.JSONDecodeError as error:
+        return NotJson(_reason(error), error.pos)
+    except (ValueError, RecursionError):
+        return NotJson("too deeply nested", 0)
+
+
+def _json_error(text: str, start: int, limit: int) -> NotJson:
+    """Why the text at `start` is not a JSON list, and where."""
+    start = WHITESPACE.match(text, start, limit).end()
+    try:
+        value, end = LENIENT_JSON.raw_decode(text[start:limit])
+    except json.JSONDecodeError as error:
+        return NotJson(_reason(error), start + error.pos)
+    except (ValueError, RecursionError):
+        return NotJson("too deeply nested", start)
+    if end < limit - start and text[start + end : limit].strip():
+        return NotJson("text after the JSON value", start + end)
+    return NotJson(f"a JSON {type(value).__name__}, not a list", start)
+
+
+def _reason(error: json.JSONDecodeError) -> str:
+    reason = error.msg.removesuffix(" starting at")
+    return reason[:1].lower() + reason[1:]
 
 
 def parse_lenient_json_list(block: str) -> list[tuple[int, object]] | None:
     """(offset, value) of each element of a JSON list that may end with a trailing comma; None if not one."""
-    decoder = json.JSONDecoder()
-    position = WHITESPACE.match(block).end()
-    if not block.startswith("[", position):
+    start = WHITESPACE.match(block).end()
+    value = json_value_span(block, start, len(block)) if block.startswith("[", start) else None
+    if value is None or block[value[0] :].strip():
         return None
-    position = WHITESPACE.match(block, position + 1).end()
-    items: list[tuple[int, object]] = []
-    while not block.startswith("]", position):
-        try:
-            value, end = decoder.raw_decode(block, position)
-        except (ValueError, RecursionError):
-            return None
-        items.append((position, value))
-        position = WHITESPACE.match(block, end).end()
-        if block.startswith(",", position):
-            position = WHITESPACE.match(block, position + 1).end()
-        elif not block.startswith("]", position):
-            return None
-    return items if not block[position + 1 :].strip() else None
+    elements = _elements(value[1])
+    if isinstance(elements, NotJson):
+        return None
+    return [(start + offset, item) for offset, item, _ in elements]
+
+
+def _message(text: str, start: int, end: int, message: object) -> Message:
+    content = message.get("content") if isinstance(message, dict) else None
+    body = _content_text(content)
+    literal = (_literal_content_offset(text, start, end, body)
+               if isinstance(content, str) else None)
+    return Message(start, body, start if literal is None else literal, literal is not None)
 
 
 def _content_text(content: object) -> str | None:
@@ -439,14 +805,14 @@ def _content_text(content: object) -> str | None:
     return None
 
 
-def _literal_content_offset(block: str, message_offset: int, text: str) -> int | None:
-    """Where `text` sits unescaped in the block as the message's content string, if it does."""
-    key = CONTENT_STRING.search(block, message_offset)
+def _literal_content_offset(text: str, start: int, end: int, body: str) -> int | None:
+    """Where `body` sits unescaped in the message's `"content"` string, if it does."""
+    key = CONTENT_STRING.search(text, start, end)
     if key is None:
         return None
-    start = key.end()
-    if block.startswith(text, start) and block.startswith('"', start + len(text)):
-        return start
+    position = key.end()
+    if text.startswith(body, position) and text.startswith('"', position + len(body)):
+        return position
     return None
 
 
@@ -461,6 +827,8 @@ class _DreamPage(HTMLParser):
         self.title_parts: list[str] = []
         self.dream_parts: list[str] = []
         self.dream_start: tuple[int, int] | None = None
+        self.part_lines: list[tuple[int, int]] = []  # (offset in the transcript, page line)
+        self._size = 0
         self._in_title = False
         self._pre_depth = 0
         self._found = False
@@ -475,7 +843,7 @@ class _DreamPage(HTMLParser):
             line, offset = self.getpos()
             self.dream_start = (line, offset + len(self.get_starttag_text() or "") + 1)
         elif tag == "br" and self._pre_depth:
-            self.dream_parts.append("\n")
+            self._add_part("\n")
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "title":
@@ -490,16 +858,41 @@ class _DreamPage(HTMLParser):
             if not self.dream_parts:
                 line, offset = self.getpos()
                 self.dream_start = (line, offset + 1)
-            self.dream_parts.append(data)
+            self._add_part(data)
+
+    def _add_part(self, part: str) -> None:
+        self.part_lines.append((self._size, self.getpos()[0]))
+        self.dream_parts.append(part)
+        self._size += len(part)
+
+    def source_line(self, dream: str, line: int) -> int:
+        """The page line of a transcript line (lines joined by `<br>` share a page line)."""
+        offset = 0
+        for _ in range(line - 1):
+            offset = dream.index("\n", offset) + 1
+        part = bisect_right(self.part_lines, (offset, float("inf"))) - 1
+        part_offset, page_line = self.part_lines[max(part, 0)]
+        return page_line + dream.count("\n", part_offset, offset)
 
 
 def _file_name_info(*names: str | None) -> tuple[str | None, str | None]:
     """(timestamp, scenario) from the first name shaped `conversation_<ts>_scenario_<name>.txt`."""
     for name in names:
-        match = FILE_NAME_IN_TEXT.search(name or "") or FILE_NAME.search(name or "")
-        if match:
-            return _iso_timestamp(match.group(1)), _deslug(match.group(2).strip())
+        found = _file_name_in(name or "") or _bare_file_name(name or "")
+        if found and found.name.strip():
+            return _iso_timestamp(found.stamp), _deslug(found.name.strip())
     return None, None
+
+
+def _bare_file_name(name: str) -> FileName | None:
+    """`conversation_<ts>_scenario_<name>` running to the end of a name, a suffix dropped."""
+    found = FILE_NAME_START.search(name)
+    if found is None:
+        return None
+    rest = name[found.end() :].split("\n", 1)[0].rstrip()
+    lowered = rest.lower()
+    suffix = next((s for s in NAME_SUFFIXES if lowered.endswith(s) and len(rest) > len(s)), "")
+    return FileName(found.start(), len(name), found.group(1), rest[: len(rest) - len(suffix)])
 
 
 def _iso_timestamp(unix_seconds: str) -> str | None:
@@ -522,6 +915,7 @@ def _conversation(path: str, fmt: str, transcript: Transcript, *names: str | Non
             conversation=path, index=index, speaker=piece.speaker, role=piece.role,
             text=piece.text, source=path, line=piece.line, column=piece.column,
             model=piece.model, scenario=scenario, timestamp=timestamp, verbatim=piece.verbatim,
+            speaker_inferred=piece.speaker_inferred,
         )
         for index, piece in enumerate(transcript.pieces, 1)
     )
