@@ -140,7 +140,14 @@ def load_layout(path):
 @click.option("--count-replays", is_flag=True, help="Count hits in replayed (repeated) turns too.")
 @click.option("-f", "--format", "output_format", metavar="FORMAT",
               help="table, plain, json, jsonl, csv or grep (default: table on a terminal, else plain).")
-@click.option("--count", "count_only", is_flag=True, help="Print only per-pattern totals.")
+@click.option("--json", "json_events", is_flag=True, help="The same as --format jsonl.")
+@click.option("--totals", "count_only", is_flag=True, help="Print only per-pattern totals.")
+@click.option("-c", "--count", "per_file", flag_value="turns",
+              help="Per file with hits, the number of turns with hits (path:N).")
+@click.option("--count-matches", "per_file", flag_value="hits",
+              help="Per file with hits, the number of hits (path:N).")
+@click.option("-l", "--files-with-matches", "per_file", flag_value="files",
+              help="Only the paths of files with hits.")
 @click.option("-q", "--quiet", is_flag=True,
               help="Print nothing on the terminal (a file given with -o is still written).")
 @click.option("-v", "--verbose", is_flag=True,

@@ -52,10 +52,8 @@ class ScanRequest:
         to_terminal = o["output"] in (None, "-") and env.stdout_isatty
         color = env.color(o.get("color", "auto")) and (o["output"] in (None, "-")
                                                         or o.get("color") == "always")
-        output_format = o["output_format"] or ("table" if to_terminal else "plain")
-        if output_format not in OUTPUT_FORMATS:
-            raise RequestError(f"unknown --format {output_format!r}; choose from "
-                               + ", ".join(OUTPUT_FORMATS))
+        output_format = chosen_format(o, to_terminal)
+        refuse_idle_options(o, output_format)
         try:
             thresholds = [parse_threshold(t) for t in o["fail_if"]]
         except ThresholdError as error:
@@ -82,6 +80,8 @@ class ScanRequest:
                 chart=o["chart"],
                 color=color,
                 width=env.terminal_width if to_terminal else None,
+                per_file=o.get("per_file"),
+                count_replays=o["count_replays"],
             ),
             output_format=output_format,
             thresholds=thresholds,
@@ -93,6 +93,45 @@ class ScanRequest:
             output=o["output"],
             progress=env.stderr_isatty and not env.environ.get("CI") and not o["quiet"],
         )
+
+
+def chosen_format(o: Mapping, to_terminal: bool) -> str:
+    """-f, or --json, or the default: a table on a terminal, plain text elsewhere."""
+    given = o["output_format"]
+    if o.get("json_events"):
+        if given not in (None, "jsonl"):
+            raise RequestError(f"--json is -f jsonl; it cannot be combined with -f {given}")
+        given = "jsonl"
+    chosen = given or ("table" if to_terminal else "plain")
+    if chosen not in OUTPUT_FORMATS:
+        raise RequestError(f"unknown --format {chosen!r}; choose from " + ", ".join(OUTPUT_FORMATS))
+    return chosen
+
+
+PER_FILE_FLAGS = {"turns": "-c/--count", "hits": "--count-matches",
+                  "files": "-l/--files-with-matches"}
+
+
+def refuse_idle_options(o: Mapping, output_format: str) -> None:
+    """An option that would do nothing in this format is refused, with the reason."""
+    per_file = PER_FILE_FLAGS.get(o.get("per_file"))
+    if per_file and o["count_only"]:
+        raise RequestError(f"{per_file} and --totals are alternatives; give one")
+    if per_file and output_format in ("json", "jsonl"):
+        raise RequestError(f"{per_file} prints lines per file, not -f {output_format} (whose "
+                           "summary and end events carry per-file counts: try --by file)")
+    if o["include_hits"] and output_format != "json":
+        raise RequestError(f"--hits adds hits to -f json only; -f {output_format} "
+                           + ("lists every hit already" if output_format in ("jsonl", "csv", "grep")
+                              else "shows snippets: try -f json --hits"))
+    layout = per_file or ("--totals" if o["count_only"] else None)
+    if o["chart"] and (output_format not in ("table", "plain") or layout):
+        raise RequestError("--chart draws in -f table or plain, without "
+                           "--totals, -c, --count-matches or -l")
+    if o["by"] and (output_format in ("csv", "grep") or layout):
+        reason = layout or f"-f {output_format}"
+        raise RequestError(f"--by has no effect with {reason}: breakdowns are in table, plain, "
+                           "json and jsonl reports")
 
 
 def selection_from(o: Mapping) -> Selection:

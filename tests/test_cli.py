@@ -106,7 +106,7 @@ def test_every_output_format_agrees_on_the_counts(dump):
     events = [json.loads(line) for line in run("scan", *common, "-f", "jsonl").stdout.splitlines()]
     rows = list(csv.DictReader(io.StringIO(run("scan", *common, "-f", "csv").stdout)))
     grep_lines = run("scan", *common, "-f", "grep").stdout.splitlines()
-    counts = run("scan", *common, "-f", "csv", "--count").stdout
+    counts = run("scan", *common, "-f", "csv", "--totals").stdout
     matches = [e["data"] for e in events if e["type"] == "match"]
     assert len(matches) == len(rows) == len(grep_lines) == summary["hits"] > 0
     assert events[-1]["type"] == "summary"
@@ -215,7 +215,7 @@ def test_grep_lines_point_at_the_matched_text():
 
 
 def test_count_prints_only_per_pattern_totals():
-    result = run("scan", "--sample", "--count", "--set", "heart-sutra-mantra")
+    result = run("scan", "--sample", "--totals", "--set", "heart-sutra-mantra")
     lines = result.stdout.splitlines()
     assert lines and all(line.startswith("heart-sutra-mantra/") for line in lines)
     assert all(line.split("\t")[1].isdigit() for line in lines)
@@ -255,7 +255,7 @@ def test_bad_option_value_exits_2():
 
 def test_stdin_is_read_with_a_dash():
     text = b"### Claude 1 ###\nGate gate paragate parasamgate bodhi svaha\n"
-    result = run("scan", "-", "--count", "--set", "heart-sutra-mantra", input=text)
+    result = run("scan", "-", "--totals", "--set", "heart-sutra-mantra", input=text)
     assert result.exit_code == 0
     assert "heart-sutra-mantra/" in result.stdout
 

@@ -14,7 +14,7 @@ NOTHING = "backrooms-scan: no turn passed the filters; the report counts nothing
 
 
 def counts(*args: str, tty: bool = False) -> tuple[dict[str, int], str]:
-    done = invoke("scan", TRANSCRIPT, "-p", PATTERNS, "--count", *args, tty=tty,
+    done = invoke("scan", TRANSCRIPT, "-p", PATTERNS, "--totals", *args, tty=tty,
                   environ={"CI": "1"})
     lines = done.stdout.splitlines()
     return {name: int(n) for name, n in (line.split("\t") for line in lines)}, done.stderr

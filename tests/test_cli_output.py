@@ -35,7 +35,7 @@ def without_timing(text: str) -> str:
 
 
 def counts(*args: str) -> dict[str, int]:
-    lines = scan("--count", *args).stdout.splitlines()
+    lines = scan("--totals", *args).stdout.splitlines()
     return {name: int(n) for name, n in (line.split("\t") for line in lines)}
 
 
@@ -164,7 +164,7 @@ def test_csv_rows_exactly():
 
 
 def test_csv_count_rows_exactly():
-    assert scan("-f", "csv", "--count").stdout == (
+    assert scan("-f", "csv", "--totals").stdout == (
         "set,pattern,hits,hits_including_replays,turns,conversations\n"
         "mini,mantra,1,2,1,1\nmini,welfare,2,2,1,1\nmini,capital-gate,1,1,1,1\n")
 

@@ -126,5 +126,5 @@ def test_images_in_multi_agent_exports_are_not_scanned(tmp_path):
         '<img src="data:image/png;base64,Z2F0ZSBnYXRl" alt="gate gate paragate"></div>'
         '</div></div></body></html>', encoding="utf-8")
     result = CliRunner().invoke(main, ["scan", str(page), "-p", str(scraped_page(tmp_path).parent
-                                                                   / "mantra.yaml"), "--count"])
+                                                                   / "mantra.yaml"), "--totals"])
     assert result.stdout.strip() == "mantra/full\t0"

@@ -19,11 +19,17 @@ class ReportOptions:
     chart: bool = False
     color: bool = True
     width: int | None = None  # the terminal's, when writing to one
+    per_file: str | None = None  # -c "turns", --count-matches "hits", -l "files"
+    count_replays: bool = False
     extra: dict = field(default_factory=dict)
 
 
 def make_reporter(name: str, out: TextIO, options: ReportOptions):
     """The reporter for output format `name`, writing to `out`."""
+    if options.per_file:
+        from backrooms_scan.report.per_file import PerFileReporter
+
+        return PerFileReporter(out, options, as_csv=name == "csv")
     if name == "jsonl":
         from backrooms_scan.report.jsonl import JsonlReporter as reporter
     elif name == "json":
