@@ -83,4 +83,9 @@ def canonical_model(name: str) -> str:
         undated = _ALIASES.get(key[: dated.start()])
         if undated is not None and undated.endswith(dated.group(0)):
             return undated
+    return id_spelling(name)
+
+
+def id_spelling(name: str) -> str:
+    """`name` written as model ids are: case-folded, spaces and underscores one hyphen."""
     return _ID_SEPARATORS.sub("-", name.strip().casefold()).strip("-")

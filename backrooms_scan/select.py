@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from backrooms_scan.model import Role, Turn
-from backrooms_scan.model_names import canonical_model
+from backrooms_scan.model_names import canonical_model, id_spelling
 
 GLOB_CHARACTERS = frozenset("*?[")
 
@@ -74,7 +74,10 @@ class Selection:
 
 
 def _canonical_glob(glob: str) -> str:
-    return glob if not GLOB_CHARACTERS.isdisjoint(glob) else canonical_model(glob)
+    """A model named in full becomes its canonical name; a glob is spelled as ids are."""
+    if GLOB_CHARACTERS.isdisjoint(glob):
+        return canonical_model(glob)
+    return id_spelling(glob)
 
 
 def matches(value: str | None, pattern: str) -> bool:

@@ -113,6 +113,12 @@ def test_records_and_filters_see_the_canonical_name():
         assert {Path(m["path"]).suffix for m in chosen} == {".txt", ".html"}
 
 
+def test_a_model_glob_is_spelled_as_ids_are():
+    chosen = [e["data"] for e in scan("--model", "Claude 3*") if e["type"] == "match"]
+    assert {m["model"] for m in chosen} == {OPUS_3, "claude-3-5-sonnet-20240620",
+                                            "claude-3-5-sonnet-20241022"}
+
+
 def test_jobs_give_the_same_canonical_names():
     def without_time(events):
         return [e for e in events if e["type"] != "summary"] + [
