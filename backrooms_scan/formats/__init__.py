@@ -15,6 +15,7 @@ FORMAT_MODULES = (
     "multiagent_html",
     "backrooms",
     "forklog",
+    "turnlog",
     "chatjson",
     "chatlines",
     "text",
