@@ -241,7 +241,7 @@ def execute(request: ScanRequest, env: Environment) -> int:
         where = "above" if request.output in (None, "-") else f"written to {request.output}"
         env.error(f"interrupted; the counts {where} are partial")
         return interrupt.status_of(interrupted)
-    if not summary["files_scanned"] and not tally.errors:
+    if not summary["files_scanned"] and not tally.errors and not request.shard:
         env.error(nothing_found(request.paths, summary["files_skipped"]))
     return exit_status(tally, summary, request.thresholds, env)
 
