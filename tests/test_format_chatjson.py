@@ -772,10 +772,17 @@ def brute_agents(log: dict) -> list[tuple[str, str, str, str]]:
     return [(m["agent"], "", "spoken", m["output"]) for m in log["messages"]]
 
 
+def brute_turns_log(lines: list[dict]) -> list[tuple[str, str, str, str]]:
+    model = lines[0]["experiment_info"]["model"]
+    return [(line["speaker"], model, "system" if "error" in line else "spoken",
+             line.get("message") or line["error"]) for line in lines if "speaker" in line]
+
+
 @pytest.mark.parametrize(("name", "reading"), [
     ("letters_exchanges.json", brute_exchanges),
     ("conversation_history.json", brute_history),
     ("agents_messages.json", brute_agents),
+    ("turns_log.jsonl", brute_turns_log),
 ])
 @pytest.mark.parametrize("role", ["spoken", "system", "context"])
 def test_hits_per_speaker_and_model_match_a_reading_of_the_json(name, reading, role):
@@ -783,7 +790,9 @@ def test_hits_per_speaker_and_model_match_a_reading_of_the_json(name, reading, r
 
     from backrooms_scan.cli import main
 
-    said = reading(json.loads((FIXTURES / name).read_text(encoding="utf-8")))
+    text = (FIXTURES / name).read_text(encoding="utf-8")
+    said = reading([json.loads(line) for line in text.splitlines()] if name.endswith(".jsonl")
+                   else json.loads(text))
     expected = {"speaker": Counter(), "model": Counter(), "pattern": Counter()}
     for speaker, model, turn_role, text in said:
         if turn_role != role:
@@ -893,3 +902,54 @@ def test_brackets_and_escaped_quotes_inside_strings_do_not_count_as_nesting(most
     assert [c.turns[0].text for c in lines] == [text] * 2
     [document] = chatjson.load(Document.from_bytes("s.json", line.encode()))
     assert document.turns[0].text == text
+
+
+# --- files whose records are single messages -------------------------------------------
+
+
+def test_jsonl_of_single_messages_is_one_conversation_with_its_header_as_metadata():
+    [conversation], doc = load_fixture("turns_log.jsonl")
+    lines = [json.loads(line) for line in
+             (FIXTURES / "turns_log.jsonl").read_text(encoding="utf-8").splitlines()]
+    sonnet, start = "claude-3-5-sonnet-20241022", "2024-11-02T09:15:00"
+    assert (conversation.id, conversation.scenario, conversation.timestamp) == (
+        "chatjson/turns_log.jsonl", "mirror", start)
+    assert [(t.speaker, t.model, t.role, t.text, t.timestamp, t.line)
+            for t in conversation.turns] == [
+        ("Claude_A", sonnet, SPOKEN, lines[1]["message"], "2024-11-02T09:15:04", 2),
+        ("Claude_B", sonnet, SPOKEN, lines[2]["message"], start, 3),
+        ("Claude_A", sonnet, SYSTEM, lines[4]["error"], start, 5),
+        ("Claude_B", sonnet, SPOKEN, lines[5]["message"], "2024-11-02T09:16:40", 6),
+    ]
+    assert all(t.verbatim for t in conversation.turns)
+    assert notices(doc) == [("not a message, skipped", 4)]
+
+
+def test_array_of_messages_is_one_conversation():
+    data = json.dumps([{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"},
+                       {"role": "user", "content": "bye"}]).encode()
+    doc = stream_document("bare.json", data, TrickleStream(data, most=9))
+    [conversation] = chatjson.load(doc)
+    assert conversation.id == "bare.json"
+    assert [(t.index, t.speaker, t.text) for t in conversation.turns] == [
+        (1, "user", "hi"), (2, "assistant", "yo"), (3, "user", "bye")]
+
+
+@pytest.mark.parametrize("records", [
+    [{"name": "PATH", "value": "/usr/bin"}, {"name": "HOME", "value": "/root"}],  # config
+    [{"log_file": "a.txt", "round": 1}, {"log_file": "b.txt", "round": 2}],     # run metadata
+    [{"path": "img/1.png", "prompt": "a lantern"}],                              # image state
+])
+def test_records_that_are_not_messages_stay_not_a_transcript(records):
+    for data in (json.dumps(records), "\n".join(map(json.dumps, records))):
+        assert skip_reason(Document.from_bytes("r.json", data.encode())).reason == (
+            "not a transcript")
+
+
+def test_a_message_stream_cut_short_keeps_the_messages_before_the_break():
+    data = b'[{"speaker": "a", "text": "one"}, {"speaker": "b", "text": "tw'
+    doc = Document.from_bytes("cut.json", data)
+    [conversation] = chatjson.load(doc)
+    assert [t.text for t in conversation.turns] == ["one"]
+    [(message, _)] = notices(doc)
+    assert message.endswith("; the rest of the file was not read")

@@ -21,7 +21,9 @@ is a speaker label), else the speaker's entry in `participants` or `models`, or
 else the conversation's one `model`. Scenario (`scenario`, `experiment_tag`,
 `template`) and start time (`started_at`, `timestamp`, `created_at`, `start`,
 `start_time`) come from the object or its `metadata`/`experiment_info`/`meta`/
-`info` sub-object. A file whose values hold no message list is "not a transcript".
+`info` sub-object. A file whose records (JSONL lines, array items) are each one
+message is one conversation (see `_MessageStream`). A file whose values hold no
+message list is "not a transcript".
 
 One loader reads a single JSON document, a top-level array of conversations
 (streamed with ijson, memory bounded by one conversation) and JSONL (one
@@ -183,18 +185,23 @@ def conversation_from_object(
         return None
     placed = _Placer(raw_line)
     turns = tuple(
-        Turn(
-            conversation=conversation_id, index=index, speaker=message.speaker,
-            role=message.role, text=message.text, source=source, line=line,
-            model=message.model, scenario=info.scenario,
-            timestamp=message.timestamp or info.started,
-            **placed.position(message.text, column),
-        )
+        _turn(message, index, conversation_id, source, line, info,
+              placed.position(message.text, column))
         for index, message in enumerate(said, start=1)
     )
     return Conversation(
         id=conversation_id, source=source, format=NAME, turns=turns,
         scenario=info.scenario, timestamp=info.started,
+    )
+
+
+def _turn(message: _Message, index: int, conversation_id: str, source: str, line: int,
+          info: _ConversationInfo, position: dict) -> Turn:
+    return Turn(
+        conversation=conversation_id, index=index, speaker=message.speaker,
+        role=message.role, text=message.text, source=source, line=line,
+        model=message.model, scenario=info.scenario,
+        timestamp=message.timestamp or info.started, **position,
     )
 
 
@@ -297,6 +304,9 @@ MESSAGE_LIST_KEY = re.compile(
 )
 TEXT_KEYS = ("content", "text", "message", "value", "response", "output")
 SPEAKER_KEYS = ("role", "from", "speaker", "agent", "name", "author", "model")
+# A file of records that are each one message needs a speaker key no other kind of
+# record uses (`name`/`value` pairs are configuration as often as speech).
+STREAM_SPEAKER_KEYS = frozenset(SPEAKER_KEYS) - {"name"}
 # A record's texts that were fed to its speaker, not said by it: earlier turns
 # replayed, or the seed prompt.
 REPLAY_KEYS = ("input_messages",)
@@ -326,6 +336,16 @@ def _generic_messages(
     same seed prompt fed again) is not repeated, so nothing is counted twice.
     """
     seen: set[str] = set()
+    for record in records:
+        yield from _record_messages(record, info, seen)
+    for key in REPORT_KEYS:
+        report = content_text(conversation.get(key))
+        if report.strip():
+            yield _Message(key, Role.SYSTEM, report, None)
+
+
+def _record_messages(record: dict, info: _ConversationInfo, seen: set[str]) -> Iterator[_Message]:
+    """One record's messages; `seen` holds the texts of the conversation so far."""
 
     def first_time(text: str) -> bool:
         key = text.strip()
@@ -334,32 +354,64 @@ def _generic_messages(
         seen.add(key)
         return True
 
-    for record in records:
-        speaker_key = _speaker_key(record)
-        if speaker_key is None and _text_key(record) is None and not _runner_error(record):
-            continue  # a record of the runner's bookkeeping, holding no text
-        speaker = _speaker(record.get(speaker_key)) if speaker_key else "unknown"
-        model = info.model_for(record, speaker, speaker_key)
-        when = _timestamp_of(record)
-        for key in PROMPT_KEYS:
-            prompt = content_text(record.get(key))
-            if first_time(prompt):
-                yield _Message(speaker, Role.SYSTEM, prompt, model, when)
-        for key in REPLAY_KEYS:
-            for replayed in _flattened(record.get(key)):
-                text = content_text(_text_of(replayed) if isinstance(replayed, dict) else replayed)
-                if first_time(text):
-                    yield _Message(speaker, Role.CONTEXT, text, model, when)
-        error = _runner_error(record)
-        text = _text_of(record)
-        text = content_text(text) if text is not None else error or ""
-        first_time(text)
-        runner_or_prompt = error is not None or speaker in SYSTEM_ROLES
-        yield _Message(speaker, Role.SYSTEM if runner_or_prompt else Role.SPOKEN, text, model, when)
-    for key in REPORT_KEYS:
-        report = content_text(conversation.get(key))
-        if report.strip():
-            yield _Message(key, Role.SYSTEM, report, None)
+    speaker_key = _speaker_key(record)
+    if speaker_key is None and _text_key(record) is None and not _runner_error(record):
+        return  # a record of the runner's bookkeeping, holding no text
+    speaker = _speaker(record.get(speaker_key)) if speaker_key else "unknown"
+    model = info.model_for(record, speaker, speaker_key)
+    when = _timestamp_of(record)
+    for key in PROMPT_KEYS:
+        prompt = content_text(record.get(key))
+        if first_time(prompt):
+            yield _Message(speaker, Role.SYSTEM, prompt, model, when)
+    for key in REPLAY_KEYS:
+        for replayed in _flattened(record.get(key)):
+            text = content_text(_text_of(replayed) if isinstance(replayed, dict) else replayed)
+            if first_time(text):
+                yield _Message(speaker, Role.CONTEXT, text, model, when)
+    error = _runner_error(record)
+    text = _text_of(record)
+    text = content_text(text) if text is not None else error or ""
+    first_time(text)
+    runner_or_prompt = error is not None or speaker in SYSTEM_ROLES
+    yield _Message(speaker, Role.SYSTEM if runner_or_prompt else Role.SPOKEN, text, model, when)
+
+
+def is_message_record(value: object) -> bool:
+    """Whether a top-level value is one message (a speaker and a text), not a conversation."""
+    if not isinstance(value, dict) or (_text_key(value) is None and not _runner_error(value)):
+        return False
+    return _speaker_key(value) in STREAM_SPEAKER_KEYS
+
+
+class _MessageStream:
+    """The message records of a file (JSONL lines or array items): one conversation.
+
+    Records before the first message that are not conversations are its header:
+    their keys give the models, scenario and start time, as metadata does.
+    """
+
+    def __init__(self, path: str, headers: list[dict]):
+        self.path = path
+        self.info = _ConversationInfo.of({key: value for header in headers
+                                          for key, value in header.items()})
+        self.turns: list[Turn] = []
+        self._seen: set[str] = set()
+
+    def add(self, record: _Record) -> bool:
+        """Append the record's turns if it is a message; whether it was one."""
+        if not is_message_record(record.value):
+            return False
+        placed = _Placer(record.raw)
+        for message in _record_messages(record.value, self.info, self._seen):
+            self.turns.append(_turn(message, len(self.turns) + 1, self.path, self.path,
+                                    record.line, self.info,
+                                    placed.position(message.text, record.column)))
+        return True
+
+    def conversation(self) -> Conversation:
+        return Conversation(id=self.path, source=self.path, format=NAME, turns=tuple(self.turns),
+                            scenario=self.info.scenario, timestamp=self.info.started)
 
 
 def _speaker_key(record: dict) -> str | None:
@@ -585,14 +637,26 @@ def _conversations(
     doc: Document, records: Iterable[_Record], always_numbered: bool,
     layout: JsonLayout | None = None,
 ) -> Iterator[Conversation]:
-    """Conversations from the records; notices for the rest; SkipFile when there are none."""
-    held: list[tuple[str, int | None]] = []  # notices before the file is known to be a transcript
+    """Conversations from the records; notices for the rest; SkipFile when there are none.
+
+    A file whose records are single messages (see `is_message_record`) is one
+    conversation of them all, yielded at its end.
+    """
+    # notices before the file is known to be a transcript, each flagged when its record
+    # would be a message stream's header
+    held: list[tuple[str, int | None, bool]] = []
     found = valid = 0
     first_error: _Record | None = None
+    headers: list[dict] = []
+    stream: _MessageStream | None = None
     for record, only in _with_only_flag(records):
+        header = False
         if record.error is not None or record.refusal is not None:
             if record.fatal:
                 problem = record.refusal or f"invalid JSON: {record.error}"
+                if stream is not None:
+                    found += 1
+                    yield stream.conversation()
                 if not found:
                     raise SkipFile(problem, record.notice_line)
                 doc.notices.add(f"{problem}; the rest of the file was not read", record.notice_line)
@@ -608,19 +672,34 @@ def _conversations(
                 layout,
             )
             if conversation is not None:
-                for held_message, held_line in held:
+                for held_message, held_line, _ in held:
                     doc.notices.add(held_message, held_line)
                 held.clear()
                 found += 1
                 yield conversation
                 continue
-            message = _located(record, "not a transcript, skipped")
-        if found:
+            if stream is None and not found and is_message_record(record.value):
+                stream = _MessageStream(doc.path, headers)
+                for held_message, held_line, is_header in held:
+                    if not is_header:
+                        doc.notices.add(held_message, held_line)
+                held.clear()
+            if stream is not None and stream.add(record):
+                continue
+            header = stream is None and not found and isinstance(record.value, dict)
+            if header:
+                headers.append(record.value)
+            message = _located(record, "not a message, skipped" if stream is not None
+                               else "not a transcript, skipped")
+        if found or stream is not None:
             doc.notices.add(message, record.notice_line)
         else:
-            held.append((message, record.notice_line))
+            held.append((message, record.notice_line, header))
             if record.number >= EARLY_CHECK:
                 break
+    if stream is not None:
+        found += 1
+        yield stream.conversation()
     if not found:
         if valid or first_error is None:
             raise SkipFile(_not_a_transcript(layout))
