@@ -136,6 +136,15 @@ def test_a_role_play_name_that_recurs_inside_one_speakers_turns_stays_text():
     assert turns[1].text == "b\n<Morpheus>\nwake up"
 
 
+def test_without_actors_the_prompt_tags_name_the_mixed_pair_and_their_models():
+    data = (b"<Claude 1-claude-3-opus-20240229#SYSTEM>\n\n"
+            b"<claude-opus-4-claude-opus-4-20250514#CONTEXT>\n[]\n<Claude 1>\nhi\n"
+            b"<claude-opus-4>\nyo\n<Claude 1>\nbye\n")
+    assert [(t.speaker, t.model, t.text) for t in load(document("a.txt", data)).turns] == [
+        ("Claude 1", OPUS_3, "hi"), ("claude-opus-4", OPUS_4, "yo"), ("Claude 1", OPUS_3, "bye"),
+    ]
+
+
 # ------------------------------------------------ CONTEXT blocks end where their JSON ends
 
 UNTAGGED_TURNS = [
@@ -182,6 +191,13 @@ def test_a_fragment_cut_mid_word_opens_the_talk_and_text_between_prompts_is_left
     doc = document(FRAGMENT)
     assert turns_of(doc) == FRAGMENT_TURNS
     assert notices(doc) == [("text after the CONTEXT block is not part of any turn; not scanned", 10)]
+
+
+def test_untagged_text_after_the_prompts_of_a_file_without_tagged_turns_is_the_first_actors():
+    data = b"actors: a, b\nmodels: m-1, m-2\n\n<a#CONTEXT>\n[]\nhello, is anyone there?\n"
+    doc = document("a.txt", data)
+    assert turns_of(doc) == [("a", "m-1", SPOKEN, 6, 1, True, "hello, is anyone there?")]
+    assert notices(doc) == []
 
 
 def test_a_block_that_is_not_json_is_kept_raw_with_one_notice_at_the_line_that_breaks():
