@@ -16,6 +16,7 @@ FORMAT_MODULES = (
     "backrooms",
     "forklog",
     "turnlog",
+    "markdown_chat",
     "chatjson",
     "chatlines",
     "text",
