@@ -99,12 +99,17 @@ def pattern_options(command):
 
 
 def load_sets(pattern_paths, set_names):
-    from backrooms_scan.patterns import PatternError, load_pattern_sets
+    """The pattern sets chosen; a bad pattern file reports every problem of every file."""
+    from backrooms_scan.patterns import PatternError, check_pattern_paths, load_pattern_sets
 
     try:
         return load_pattern_sets(list(pattern_paths), list(set_names))
     except PatternError as error:
-        raise Failure(str(error)) from None
+        problems = check_pattern_paths(list(pattern_paths)) or [error]
+    env = current_env()
+    for problem in problems[:-1]:
+        env.error(str(problem))
+    raise Failure(str(problems[-1]))
 
 
 def load_layout(path):
@@ -265,18 +270,18 @@ def patterns_list(pattern_paths, set_names) -> None:
 
 
 @patterns.command("check")
-@click.argument("files", nargs=-1, required=True)
-def patterns_check(files) -> int:
-    """Validate pattern files; print `file:line:col: message` for each problem."""
-    from backrooms_scan.patterns import check_pattern_file
+@click.argument("paths", nargs=-1, required=True, metavar="FILE_OR_DIR...")
+def patterns_check(paths) -> int:
+    """Validate pattern files (a directory: its *.yaml); print `file:line:col: message`
+    on stdout for every problem, and exit 2 when there is any."""
+    from backrooms_scan.patterns import check_pattern_paths
 
-    env = current_env()
-    problems = [error for path in files for error in check_pattern_file(path)]
+    problems = check_pattern_paths(list(paths))
     for error in problems:
-        env.stderr.write(f"{error}\n")
+        echo(str(error))
     if problems:
         return ExitStatus.ERROR
-    echo(f"{len(files)} pattern file(s) OK")
+    echo(f"{len(paths)} pattern path(s) OK")
     return ExitStatus.FOUND
 
 

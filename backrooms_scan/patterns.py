@@ -670,6 +670,26 @@ def _sets_at(path_text: str) -> Iterator[PatternSet]:
         raise PatternError(path_text, None, None, "no such file or directory")
 
 
+def check_pattern_paths(paths: Sequence[str]) -> list[PatternError]:
+    """Every problem of every pattern file at `paths` (files, or directories of *.yaml/*.yml),
+    in path and file order; empty when all are valid."""
+    problems: list[PatternError] = []
+    for path_text in paths:
+        path = Path(path_text)
+        if path.is_dir():
+            files = _pattern_files(path)
+            if not files:
+                problems.append(PatternError(path_text, None, None,
+                                             "no *.yaml or *.yml files in this directory"))
+            for file in files:
+                problems.extend(check_pattern_file(file))
+        elif path.exists():
+            problems.extend(check_pattern_file(path))
+        else:
+            problems.append(PatternError(path_text, None, None, "no such file or directory"))
+    return problems
+
+
 def load_pattern_sets(paths: Sequence[str] = (), names: Sequence[str] = ()) -> list[PatternSet]:
     """The sets from `paths` (files, or directories of *.yaml/*.yml) and shipped sets
     chosen by `names`; all shipped sets when both are empty. Set names must be unique."""
@@ -677,10 +697,13 @@ def load_pattern_sets(paths: Sequence[str] = (), names: Sequence[str] = ()) -> l
     for path in paths:
         chosen.extend(_sets_at(path))
     if names:
+        loaded = {pattern_set.name for pattern_set in chosen}
         shipped = {pattern_set.name: pattern_set for pattern_set in shipped_sets()}
-        for name in names:
+        for name in dict.fromkeys(names):
+            if name in loaded:
+                continue  # a set of -p, named to say it is wanted: it is there already
             if name not in shipped:
-                raise UnknownPatternSet(name, sorted(shipped))
+                raise UnknownPatternSet(name, sorted(shipped.keys() | loaded))
             chosen.append(shipped[name])
     elif not paths:
         chosen = shipped_sets()
