@@ -95,6 +95,17 @@ def test_key_value_records_are_not_sniffed():
     assert chatlines.sniff("copyright", head) == 0.0
 
 
+def test_a_header_of_one_off_fields_is_not_sniffed():
+    head = ("Name: gate\nVersion: 1\nSummary: s\nAuthor: a\nLicense: MIT\n"
+            "Classifier: A\nRequires-Dist: x\nClassifier: B\nRequires-Dist: y\n\nbody\n")
+    assert chatlines.sniff("METADATA", head) == 0.0
+
+
+def test_many_speakers_each_speaking_once_in_the_first_paragraph_still_make_a_chat():
+    head = "".join(f"AI-{n}: hello {n}\n" for n in range(1, 7)) * 2
+    assert chatlines.sniff("x.txt", head) == 0.4
+
+
 def test_one_line_turns_in_rounds_separated_by_blank_lines_are_sniffed():
     head = "Alice: hi\nBob: hello\n\nAlice: how are you\nBob: fine\n\nAlice: good\n"
     assert chatlines.sniff("x.txt", head) == 0.4

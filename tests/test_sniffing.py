@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,14 @@ def test_a_tree_of_copyright_files_gives_no_turns_and_each_file_a_skip_reason():
         0, {"spoken": 0, "system": 0, "context": 0})
     assert sorted(s["path"] for s in summary["skipped"]) == [str(p) for p in copyright_files()]
     assert {s["reason"] for s in summary["skipped"]} == {"not a recognised transcript format"}
+
+
+def test_package_metadata_opening_with_a_header_of_fields_is_claimed_by_no_format():
+    path = SNIFF / "METADATA"
+    lines = path.read_text().split("\n\n")[0].splitlines()
+    names = Counter(line.split(":")[0] for line in lines)
+    assert sum(1 for n in names.values() if n == 1) >= 5 and names["Classifier"] >= 2
+    assert detected(path) is None
 
 
 @pytest.mark.parametrize("name", ["markdown_quoting_html.md", "html_notes_quoting_html.md"])

@@ -23,7 +23,8 @@ codes are removed before reading, so positions refer to the text without them.
 
 A file is sniffed as a chat log only on real evidence: most of its lines open turns, the
 speaker changes at least twice and some speaker comes back, and the lines are not the
-`Key: value` fields of records (Debian `copyright` files look like chat otherwise).
+`Key: value` fields of records (Debian `copyright` files look like chat otherwise) or of
+a header (package metadata opens with a paragraph of one-off fields).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ SNIFF_LINES = 400
 TURN_LINE_SHARE = 0.6
 SNIFF_SCORE = 0.4
 MIN_SPEAKER_CHANGES = 2
+HEADER_FIELDS = 5
 # Lines by these names are prompt text or the runner's own output, not speech.
 SYSTEM_SPEAKERS = frozenset({"system", "error"})
 
@@ -83,6 +85,7 @@ def sniff(name: str, head_text: str) -> float:
         len(starts) >= TURN_LINE_SHARE * non_blank
         and _alternates(starts)
         and not reads_as_records(lines)
+        and not opens_with_a_field_header(lines)
     ):
         return SNIFF_SCORE
     return 0.0
@@ -124,6 +127,24 @@ def reads_as_records(lines: list[str]) -> bool:
         return False
     round_ = max(paragraphs, key=len)
     return any(names != round_[: len(names)] for names in paragraphs)
+
+
+def opens_with_a_field_header(lines: list[str]) -> bool:
+    """Whether the text opens with a header of `Key: value` fields (package metadata, a
+    mail header): a first paragraph of fields and indented continuations only, naming at
+    least HEADER_FIELDS names that open no other line, as a conversation's speakers do."""
+    first: list[str] = []
+    for line in lines:
+        if not line.strip():
+            if first:
+                break
+        elif line[0] not in " \t":
+            match = _turn_line(line)
+            if match is None or match["stamp"]:
+                return False
+            first.append(match["name"])
+    opened = Counter(m["name"] for m in map(_turn_line, lines) if m)
+    return sum(1 for name in set(first) if opened[name] == 1) >= HEADER_FIELDS
 
 
 def load(doc: Document) -> Iterator[Conversation]:
