@@ -27,11 +27,14 @@ Hits come sorted by turn (in the order given), start, set, pattern, end.
 One automaton pass covers all the turns of a call: their texts are joined
 with NUL and folded in one go (`normalize.fold_joined` keeps the NULs apart),
 the automaton runs once over the joined text, and offsets are mapped back to
-turns by bisection. In folded mode a cheaper pass comes first: the turns'
-foldings with their spaces dropped (`normalize.squeeze_joined`) are searched
-for the keys with their spaces dropped, and only the turns where one occurs
-are folded and searched as above. Text that is all ASCII is searched by an
-automaton of the ASCII keys alone, the only ones it can hold.
+turns by bisection. Cheaper passes come first: the byte-level prefilter
+(`prefilter`) keeps the turns whose UTF-8 holds a key's plain string, and of
+those holding only characters it cannot judge, in folded mode, the ones whose
+foldings with their spaces dropped (`normalize.squeeze_joined`) hold a key with
+its spaces dropped; only those turns are folded and searched as above. Text
+that is all ASCII is searched by an automaton of the ASCII keys alone, the
+only ones it can hold. `Matcher.may_hit` asks the prefilter about a whole
+file's bytes.
 
 A Matcher pickles as its pattern sets and options and rebuilds its automaton
 on unpickling, so it can be sent to worker processes.
@@ -57,6 +60,7 @@ from backrooms_scan.normalize import (
     squeeze_joined,
 )
 from backrooms_scan.patterns import Pattern, PatternSet
+from backrooms_scan.prefilter import Prefilter
 
 __all__ = ["ENGINES", "Matcher", "TurnMatch", "available_engines", "recitation_regions"]
 
@@ -181,32 +185,55 @@ class _Pass:
         self.targets: list[list[_Target]] = []  # by key index, once built
         self.automaton: _ByScript | None = None
         self.screen: _ByScript | None = None  # the keys squeezed, for folded passes
+        self.prefilter: Prefilter | None = None
 
     def add(self, key: str, target: _Target) -> None:
         targets = self._targets_by_key.setdefault(key, [])
         if target not in targets:
             targets.append(target)
 
-    def build(self, engine: str) -> None:
+    def build(self, engine: str, prefilter: bool) -> None:
         keys = list(self._targets_by_key)
         self.targets = [self._targets_by_key[key] for key in keys]
         if keys:
             self.automaton = _ByScript(_ENGINE_CLASSES[engine], keys)
+        if keys and prefilter:
+            self.prefilter = Prefilter(folded_keys=keys) if self.folded else Prefilter(
+                exact_keys=keys)
         if keys and self.folded:
             squeezed = sorted({key.replace(" ", "") for key in keys})
             self.screen = _ByScript(_ENGINE_CLASSES[engine], squeezed)
 
+    def may_hold(self, data: bytes) -> bool:
+        """False when the UTF-8 `data` surely holds none of the keys (see `prefilter`)."""
+        if self.automaton is None:
+            return False
+        return self.prefilter is None or self.prefilter.matches(data)
+
     def candidates(self, turns: Sequence[Turn]) -> Sequence[int]:
-        """The indices of the turns that may hold a key: for a folded pass, those whose
-        squeezed folding holds a squeezed key."""
+        """The indices of the turns that may hold a key: those the prefilter finds a plain
+        string in, and of those it finds only route strings in, for a folded pass the
+        ones whose squeezed folding holds a squeezed key."""
+        if self.prefilter is None:
+            return self._squeezed_candidates(turns, range(len(turns)))
+        screening = self.prefilter.screen([turn.text for turn in turns])
+        if not screening.routed:
+            return screening.plain
+        return sorted([*screening.plain, *self._squeezed_candidates(turns, screening.routed)])
+
+    def _squeezed_candidates(self, turns: Sequence[Turn], indices: Sequence[int]
+                             ) -> Sequence[int]:
+        """Of the turns at `indices`, those whose squeezed folding holds a squeezed key
+        (all of them for a pass without folding)."""
         if self.screen is None:
-            return range(len(turns))
-        squeezed = squeeze_joined([turn.text for turn in turns])
+            return indices
+        squeezed = squeeze_joined([turns[index].text for index in indices])
         starts = {start for _, start, _ in self.screen.find(squeezed)}
         if not starts:
             return []
         turn_starts = _starts_when_joined(squeezed.split(SEPARATOR))
-        return sorted({bisect_right(turn_starts, start) - 1 for start in starts})
+        return [indices[position] for position in
+                sorted({bisect_right(turn_starts, start) - 1 for start in starts})]
 
     def join(self, turns: Sequence[Turn]) -> str:
         """The matched texts of `turns`, joined by the separator."""
@@ -247,6 +274,8 @@ class Matcher:
 
     `engine` is the name of the automaton used ("auto" picks ahocorasick_rs
     when it is installed); `sets`, `word` and `exact` are kept as given.
+    `prefilter=False` leaves the byte-level prefilter out: every turn is screened
+    by its squeezed folding, the reference the prefilter is tested against.
     """
 
     def __init__(
@@ -256,21 +285,23 @@ class Matcher:
         word: bool = False,
         exact: bool = False,
         engine: str = "auto",
+        prefilter: bool = True,
     ):
         self.sets = tuple(sets)
         self.word = word
         self.exact = exact
         self.engine = _resolve_engine(engine)
+        self.prefilter = prefilter
         self._rules: list[_Rule] = []
         self._passes = (_Pass(folded=True), _Pass(folded=False))
         for pattern_set in self.sets:
             for pattern in pattern_set.patterns:
                 self._add(pattern_set.name, pattern)
         for matching_pass in self._passes:
-            matching_pass.build(self.engine)
+            matching_pass.build(self.engine, prefilter)
 
     def __reduce__(self):
-        return _rebuild_matcher, (self.sets, self.word, self.exact, self.engine)
+        return _rebuild_matcher, (self.sets, self.word, self.exact, self.engine, self.prefilter)
 
     def _add(self, set_name: str, pattern: Pattern) -> None:
         exact = self.exact or pattern.exact
@@ -290,6 +321,11 @@ class Matcher:
             key = phrase if exact else fold(phrase)
             if key:
                 matching_pass.add(key, _Target(set_name, pattern.id, word))
+
+    def may_hit(self, data: bytes) -> bool:
+        """False when text whose UTF-8 is `data` (raw bytes that decode to it unchanged, or
+        JSON whose strings hold it) surely has no hit (see `prefilter`)."""
+        return any(matching_pass.may_hold(data) for matching_pass in self._passes)
 
     def match(self, turns: Sequence[Turn]) -> list[Hit]:
         """Every hit of every pattern in `turns`, sorted by turn order, start, set, pattern."""
@@ -404,5 +440,6 @@ def _region_ending_by(
     return chosen
 
 
-def _rebuild_matcher(sets: tuple[PatternSet, ...], word: bool, exact: bool, engine: str) -> Matcher:
-    return Matcher(sets, word=word, exact=exact, engine=engine)
+def _rebuild_matcher(sets: tuple[PatternSet, ...], word: bool, exact: bool, engine: str,
+                     prefilter: bool) -> Matcher:
+    return Matcher(sets, word=word, exact=exact, engine=engine, prefilter=prefilter)

@@ -1,0 +1,224 @@
+"""A byte-level prefilter: which texts can hold a key, found by compiled code in their bytes.
+
+For the keys of one matcher pass the prefilter looks for:
+
+- *plain* strings: for a folded key, its required word W (`required_word`: the
+  longest run without spaces, at most `MAX_WORD` characters) in any ASCII case,
+  so "Welfare" and "WELFARE" are found; for an exact key, its longest piece
+  without a character decoding changes (line breaks, NUL, U+FFFD, ESC);
+- *route* characters: every other character that can stand in an occurrence of
+  W: the other characters that fold to one of W's characters ("é", "ｅ", "𝐞"),
+  the characters that fold to nothing (combining marks, which may sit inside
+  W), and those that fold to several characters one of which is in W ("ﬁ",
+  "ß", "™"). In raw JSON bytes any of W's characters (or of an exact piece) may
+  also stand as a `\\uXXXX` escape, or a `\\"`-style one, so those count as
+  route characters there.
+
+Why no hit is lost: folding maps each character to a string (`fold_char`) and
+then only collapses runs of spaces, so wherever the folding of a text holds W
+the text holds, for each character of W, a character folding to exactly it,
+with only characters that fold to nothing between them, unless a character
+folding to several characters supplies part of W. If none of those is a route
+character, each is W's own character or its ASCII capital, side by side: W's
+plain string. Conditions (`word`, recitations' `all_of`/`within`) only remove
+hits, and every hit holds one of its pattern's keys.
+
+So text with neither holds no hit; text with a plain string may; text with only
+route characters is left to a slower, exact screen (`Screening.routed`).
+
+Plain strings are searched by Aho-Corasick over the bytes lowered in ASCII
+(`ahocorasick_rs`, or pyahocorasick when it is missing). Route characters are
+looked for in what is left of the bytes once the ASCII ones are deleted (a
+`bytes.translate`), usually a few percent of them; escapes only where there is
+a backslash. hyperscan, which searches faster, was left out: it missed a plain
+literal next to a character-class expression in one database.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import accumulate
+
+from backrooms_scan.foldtables import FoldSources, fold_sources
+
+__all__ = ["MAX_WORD", "Prefilter", "Screening", "exact_piece", "required_word", "route_chars"]
+
+# Longer words make no string rarer in practice.
+MAX_WORD = 16
+# Characters an exact key's piece must not hold: decoding creates or removes them.
+_DECODING_CHANGES = "\n\r\x00\ufffd\x1b"
+_SHORT_JSON_ESCAPES = {'"': b'\\"', "\\": b"\\\\", "/": b"\\/", "\b": b"\\b", "\f": b"\\f",
+                       "\n": b"\\n", "\r": b"\\r", "\t": b"\\t"}
+_ASCII = bytes(range(128))
+# A JSON \uXXXX escape, a surrogate pair as one; its hex is matched in either case.
+_JSON_ESCAPE = re.compile(rb"\\u([dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+                          rb"|[0-9a-fA-F]{4})")
+
+
+def required_word(key: str) -> str:
+    """The part of a folded key the prefilter looks for: its longest word, cut to MAX_WORD."""
+    return max(key.split(" "), key=len)[:MAX_WORD]
+
+
+def exact_piece(key: str) -> str:
+    """The part of an exact key the prefilter looks for: its longest piece without a
+    character that decoding changes, cut to MAX_WORD; empty when there is none."""
+    pieces = [key]
+    for char in _DECODING_CHANGES:
+        pieces = [part for piece in pieces for part in piece.split(char)]
+    return max(pieces, key=len)[:MAX_WORD]
+
+
+def _plain_forms(char: str) -> tuple[str, ...]:
+    """The forms of a folded character that plain text holds: itself, and for an ASCII
+    letter its capital."""
+    return (char, char.upper()) if char.isascii() and char.isalpha() else (char,)
+
+
+def route_chars(words: Iterable[str], sources: FoldSources) -> set[str]:
+    """The characters that may stand in a folded occurrence of one of `words` that is not
+    plain: the sources of their characters other than the plain forms, the characters
+    that fold to nothing, and those that fold to several characters one of which is in
+    a word."""
+    chars = set("".join(words))
+    found = {source for char in chars for source in sources.sources_of(char)
+             if source not in _plain_forms(char)}
+    found.update(sources.vanishing)
+    found.update(char for char, folded in sources.several.items() if not chars.isdisjoint(folded))
+    return found
+
+
+def _escape_token(char: str) -> bytes:
+    """What `_JSON_ESCAPE` captures for `char`, in lower case."""
+    code = ord(char)
+    if code < 0x10000:
+        return b"%04x" % code
+    code -= 0x10000
+    return b"%04x\\u%04x" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF))
+
+
+@dataclass(frozen=True)
+class Screening:
+    """Which of some texts hold a plain string (`plain`), and which hold only route
+    characters (`routed`), by index; every other text holds no key."""
+
+    plain: list[int]
+    routed: list[int]
+
+
+class Prefilter:
+    """What the keys of one pass look like in bytes (see the module docstring)."""
+
+    def __init__(self, folded_keys: Iterable[str] = (), exact_keys: Iterable[str] = ()):
+        words = {required_word(key) for key in folded_keys}
+        pieces = {exact_piece(key) for key in exact_keys}
+        self.everything = "" in pieces  # a key that cannot be screened: every text may hold it
+        pieces.discard("")
+        sources = fold_sources()
+        self.route = frozenset(route_chars(words, sources)) if words else frozenset()
+        # In raw JSON any source of a character, plain or not, may be escaped.
+        escaped = {source for char in set("".join(words)) for source in sources.sources_of(char)}
+        escaped |= self.route | set("".join(pieces))
+        self._escape_tokens = frozenset(map(_escape_token, escaped))
+        self._short_escapes = tuple(escape for char, escape in _SHORT_JSON_ESCAPES.items()
+                                    if char in escaped)
+        # A word without an ASCII character stands whole in the bytes left once the ASCII
+        # ones are deleted (they are few); the others are looked for in all the bytes.
+        wide = {word for word in words if not any(char.isascii() for char in word)}
+        self._words = _Literals([word.encode("utf-8") for word in sorted(words - wide)])
+        self._wide_words = _Literals([word.encode("utf-8") for word in sorted(wide)])
+        self._pieces = _Literals([piece.encode("utf-8") for piece in sorted(pieces)])
+
+    def matches(self, data: bytes) -> bool:
+        """Whether the raw bytes `data` (UTF-8, or JSON in UTF-8) hold a plain string, a
+        route character or an escape of a character of a key."""
+        if self.everything:
+            return True
+        residue = data.translate(None, _ASCII)
+        return (self._in_residue(residue) is not None
+                or (b"\\" in data and self._escapes_in(data))
+                or self._words.occur_in(data.lower()) or self._pieces.occur_in(data))
+
+    def screen(self, texts: Sequence[str]) -> Screening:
+        """Which of `texts` hold a plain string, and which only route characters."""
+        if self.everything:
+            return Screening([], list(range(len(texts))))
+        encoded = [text.encode("utf-8", "surrogatepass") for text in texts]
+        joined = b"\x00".join(encoded)
+        starts = list(accumulate((len(data) + 1 for data in encoded[:-1]), initial=0))
+        # No plain string holds NUL, so no match runs from one text into the next.
+        ends = [*self._words.ends_in(joined.lower()), *self._pieces.ends_in(joined)]
+        plain = {bisect_right(starts, end - 1) - 1 for end in ends}
+        routed = []
+        for index, data in enumerate(encoded):
+            if index in plain or data.isascii():
+                continue
+            found = self._in_residue(data.translate(None, _ASCII))
+            if found == "plain":
+                plain.add(index)
+            elif found == "route":
+                routed.append(index)
+        return Screening(sorted(plain), routed)
+
+    def _in_residue(self, residue: bytes) -> str | None:
+        """"plain" when the non-ASCII bytes of a text hold a word without ASCII, "route"
+        when they hold a route character, else None."""
+        if not residue:
+            return None
+        if self._wide_words.occur_in(residue):
+            return "plain"
+        if not self.route.isdisjoint(residue.decode("utf-8", "replace")):
+            return "route"
+        return None
+
+    def _escapes_in(self, data: bytes) -> bool:
+        if any(escape in data for escape in self._short_escapes):
+            return True
+        if b"\\u" not in data:
+            return False
+        tokens = {token.lower() for token in _JSON_ESCAPE.findall(data)}
+        return not self._escape_tokens.isdisjoint(tokens)
+
+
+class _Literals:
+    """Aho-Corasick over bytes: where some byte strings end in a haystack."""
+
+    def __init__(self, strings: Sequence[bytes]):
+        self._strings = list(strings)
+        self._automaton = None
+        self._lengths: list[int] = []
+        if not self._strings:
+            return
+        if importlib.util.find_spec("ahocorasick_rs"):
+            import ahocorasick_rs
+
+            self._automaton = ahocorasick_rs.BytesAhoCorasick(
+                self._strings, implementation=ahocorasick_rs.Implementation.DFA)
+        else:
+            import ahocorasick
+
+            # pyahocorasick searches str: bytes read as Latin-1 are one character each.
+            self._automaton = ahocorasick.Automaton()
+            for string in self._strings:
+                self._automaton.add_word(string.decode("latin-1"), len(string))
+            self._automaton.make_automaton()
+
+    def ends_in(self, haystack: bytes) -> list[int]:
+        """Where occurrences of the strings end: not overlapping ones, so an occurrence
+        may go unreported when it overlaps a reported one."""
+        if self._automaton is None:
+            return []
+        if hasattr(self._automaton, "find_matches_as_indexes"):
+            return [end for _, _, end in self._automaton.find_matches_as_indexes(haystack)]
+        return [last + 1 for last, _ in self._automaton.iter(haystack.decode("latin-1"))]
+
+    def occur_in(self, haystack: bytes) -> bool:
+        if self._automaton is None:
+            return False
+        if hasattr(self._automaton, "find_matches_as_indexes"):
+            return bool(self._automaton.find_matches_as_indexes(haystack))
+        return next(self._automaton.iter(haystack.decode("latin-1")), None) is not None
