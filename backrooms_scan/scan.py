@@ -9,6 +9,7 @@ so that processes can share it; results come back in input order whatever
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
 import multiprocessing
 import os
@@ -19,7 +20,13 @@ from functools import partial
 from typing import BinaryIO
 
 from backrooms_scan import formats, interrupt, walk
-from backrooms_scan.decode import Document, classify_head
+from backrooms_scan.decode import (
+    HEAD_SIZE,
+    Document,
+    classify_head,
+    may_hold_mojibake,
+    sniff_encoding,
+)
 from backrooms_scan.formats import chatjson
 from backrooms_scan.json_layout import JsonLayout
 from backrooms_scan.matcher import Matcher, TurnMatch
@@ -42,6 +49,13 @@ LARGE_UNIT_BYTES = 64 * 1024 * 1024
 BATCH_BYTES = 1024 * 1024
 BATCH_UNITS = 64
 BATCHES_IN_FLIGHT = 8
+# Files up to this size are read whole first, so the matcher's prefilter can look at
+# their bytes before anything is decoded; larger ones are streamed as before.
+SCREEN_BYTES_LIMIT = 16 * 1024 * 1024
+# Formats whose turn texts are slices of the decoded text or JSON strings in it, so a
+# key that no turn can hold does not occur in the file's UTF-8 bytes either (see
+# `Scanner._needs_no_matching`); the HTML formats, which drop markup, are not.
+RAW_TEXT_FORMATS = frozenset({"backrooms", "forklog", "json", "chatlines", "text"})
 
 # Selected turns are counted by this key so every breakdown can compute rates.
 TurnKey = tuple[str, str, str, str]  # model, speaker, scenario, month
@@ -56,6 +70,7 @@ class ScanOptions:
     exact: bool = False
     engine: str = "auto"
     json_layout: JsonLayout | None = None
+    prefilter: bool = True  # False: every turn of every file is matched (the reference path)
 
 
 @dataclass
@@ -102,7 +117,8 @@ class Scanner:
 
     def __init__(self, sets: Sequence[PatternSet], options: ScanOptions):
         self.options = options
-        self.matcher = Matcher(sets, word=options.word, exact=options.exact, engine=options.engine)
+        self.matcher = Matcher(sets, word=options.word, exact=options.exact, engine=options.engine,
+                               prefilter=options.prefilter)
         self.forced = formats.by_name(options.input_format) if options.input_format else None
         self.declared_json = None
         if options.json_layout is not None:
@@ -133,13 +149,15 @@ class Scanner:
         `explicit` (the user named this file, or it is stdin) lets plain text be read."""
         piece, doc, read_any = FileResult(item.path), None, False
         try:
-            doc = Document.from_input(item, fix_text=self.options.fix_text)
+            doc, data = self._open(item)
             fmt = self._format_of(doc, explicit)
             piece.format = fmt.name
+            match = data is None or not self._needs_no_matching(doc, fmt, data)
+            del data
             held = 0
             for conversation in fmt.load(doc):
                 read_any = True
-                held += self._scan_conversation(conversation, piece)
+                held += self._scan_conversation(conversation, piece, match)
                 if held > PIECE_TEXT_LIMIT or len(piece.selected_by_conversation) > PIECE_CONVERSATIONS:
                     piece.final = False
                     yield piece
@@ -156,6 +174,52 @@ class Scanner:
             piece.notices, piece.repaired = doc.notices.items, doc.repaired
         yield piece
 
+    def _open(self, item: walk.Input) -> tuple[Document, bytes | None]:
+        """The file as a Document, and its whole content when its size is known and small
+        enough to screen it in bytes (may raise walk.InputError, as opening does).
+
+        Content of unknown size (compressed, stdin) is streamed, as is a large file. A
+        file that breaks while it is read gives a Document that breaks at the same byte,
+        so the conversations before it are still read.
+        """
+        if item.size is None or item.size > SCREEN_BYTES_LIMIT:
+            return Document.from_input(item, fix_text=self.options.fix_text), None
+        stream = item.open()
+        chunks: list[bytes] = []
+        try:
+            while chunk := stream.read(SCREEN_BYTES_LIMIT + 1):
+                chunks.append(chunk)
+        except walk.InputError as error:
+            data = b"".join(chunks)
+            if len(data) < HEAD_SIZE:
+                raise
+            return self._document(item, data, _BreakingReplay(data, error)), None
+        stream.close()
+        data = b"".join(chunks)
+        return self._document(item, data, io.BytesIO(data)), data
+
+    def _document(self, item: walk.Input, data: bytes, stream: BinaryIO) -> Document:
+        return Document(item.path, item.name, data[:HEAD_SIZE], stream,
+                        fix_text=self.options.fix_text)
+
+    def _needs_no_matching(self, doc: Document, fmt: formats.Format, data: bytes) -> bool:
+        """Whether the file's bytes show that none of its turns can hold a hit.
+
+        That holds when the turns' texts are the file's UTF-8 text, or JSON strings in
+        it (RAW_TEXT_FORMATS), and decoding changes no character a key may hold: the
+        file is UTF-8 (no NUL, so no wide encoding either), has no terminal escapes
+        (removing one can join two words), and no mojibake to repair; the prefilter
+        then finds no key in the bytes.
+        """
+        return (
+            fmt.name in RAW_TEXT_FORMATS
+            and sniff_encoding(doc.head)[0] == "utf-8"
+            and b"\x00" not in data
+            and b"\x1b" not in data
+            and not self.matcher.may_hit(data)
+            and not (self.options.fix_text and may_hold_mojibake(data, "utf-8"))
+        )
+
     def _format_of(self, doc: Document, explicit: bool) -> formats.Format:
         reason = classify_head(doc.head)
         if reason:
@@ -167,8 +231,10 @@ class Scanner:
             return self.declared_json
         return fmt
 
-    def _scan_conversation(self, conversation: Conversation, result: FileResult) -> int:
-        """Count and match one conversation; the text held by its hit turns."""
+    def _scan_conversation(self, conversation: Conversation, result: FileResult,
+                           match: bool = True) -> int:
+        """Count one conversation, and match it unless `match` is false; the text held by
+        its hit turns."""
         result.conversations += 1
         turns = with_canonical_models(conversation.turns)
         result.turns.update(turn.role.value for turn in turns)
@@ -177,6 +243,8 @@ class Scanner:
         result.values_seen |= self.options.selection.values_seen(conversation.turns)
         if selected:
             result.selected_by_conversation[conversation.id] += len(selected)
+        if not match:
+            return 0
         found = self.matcher.match_turns(selected)
         relations = self._relations(turns, selected, found) if found else {}
         hit_turns = [TurnHits(match.turn, digest_of_folded(match.folded), match.hits,
@@ -205,6 +273,26 @@ def with_canonical_models(turns: tuple[Turn, ...]) -> tuple[Turn, ...]:
         return turns
     return tuple(replace(turn, model=canonical_model(turn.model)) if turn.model else turn
                  for turn in turns)
+
+
+class _BreakingReplay(io.RawIOBase):
+    """Replays the bytes a stream gave before it broke, then raises its error. Unbuffered,
+    so a read that reaches the break still returns the bytes before it."""
+
+    def __init__(self, data: bytes, error: Exception):
+        self._data = memoryview(data)
+        self._error = error
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        if not self._data:
+            raise self._error
+        count = min(len(buffer), len(self._data))
+        buffer[:count] = self._data[:count]
+        self._data = self._data[count:]
+        return count
 
 
 def skip_reason(skip: SkipFile) -> str:
