@@ -31,6 +31,8 @@ import unicodedata
 from array import array
 from collections.abc import Sequence
 
+from backrooms_scan.foldtables import fold_char
+
 __all__ = [
     "SEPARATOR",
     "fold",
@@ -44,14 +46,6 @@ __all__ = [
     "split_joined",
     "squeeze_joined",
 ]
-
-
-def fold_char(c: str) -> str:
-    """The folding of one character (may be empty, or several characters)."""
-    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", c).casefold())
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    folded = unicodedata.normalize("NFC", bare).lower()
-    return "".join(ch if unicodedata.category(ch)[0] in "LNM" else " " for ch in folded)
 
 
 class _FoldTable(dict):
