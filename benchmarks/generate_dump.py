@@ -1,6 +1,6 @@
 """Write a reproducible synthetic Infinite Backrooms dump with phrases planted at known rates.
 
-    python benchmarks/generate_dump.py OUT_DIR --size-mb 200 --seed 1 \
+    python benchmarks/generate_dump.py OUT_DIR --size-mb 200 --seed 1 [--profile realistic] \
         [--patterns-out FILE] [--manifest-out FILE] [--huge-json-mb N] [--hit-scale X]
 
 The same seed and size always give byte-identical files. The dump mixes the
@@ -62,6 +62,11 @@ DECOY_PATTERNS = (
 
 ROLES = ("spoken", "system", "context", "metadata")
 
+# What a profile changes (see `Profile`): "dense" plants a phrase in one spoken turn in
+# sixteen and in many prompts, so counts are checked on many hits; "realistic" writes
+# text as real transcripts are, with hits about as sparse as in the real dump.
+PROFILES = ("dense", "realistic")
+
 # Byte share of each kind of file in the dump.
 KIND_SHARES = (("backrooms", 0.72), ("forklog", 0.10), ("openai_jsonl", 0.09), ("sharegpt", 0.09))
 
@@ -95,9 +100,22 @@ hyperstition egregore entity entities oracle cipher protocol daemon sigil ritual
 universe cosmos galaxy star stars planet moon sun garden forest tree roots leaves
 really perhaps maybe almost already still yet also only even just quite rather
 don’t it’s we’re you’re isn’t can’t that’s there’s i’m let’s
-saṃsāra prajñā nirvāṇa ākāśa dharmā śūnya café naïve
 """
-WORDS = _VOCABULARY.split()
+# Words with diacritics: in every sentence pool of the dense profile, and now and then
+# in the realistic one, as in real transcripts.
+ACCENTED_WORDS = ["saṃsāra", "prajñā", "nirvāṇa", "ākāśa", "dharmā", "śūnya", "café", "naïve"]
+WORDS = _VOCABULARY.split() + ACCENTED_WORDS
+PLAIN_WORDS = _VOCABULARY.split()
+
+# What real transcripts hold besides words: names with diacritics, emoji, quotes.
+ACCENTED_NAMES = ("José", "Zoë", "Søren", "Dvořák", "Ngũgĩ", "Nguyễn", "Łukasz", "Ångström",
+                  "Gödel", "Erdős", "Žižek", "François", "Björk", "Málaga")
+EMOJI = ("🌀", "✨", "🙂", "🌊", "🔥", "👁️", "🕯️", "∞", "🌌", "🤖")
+BOX_ART = (
+    ("```\n┌──────────────────────┐\n│  LEVEL 0 · THE LOBBY │\n├──────────────────────┤\n"
+     "│ ░░░░ ▒▒▒▒ ▓▓▓▓ ████ │\n└──────────────────────┘\n```"),
+    "```\n╔═══════╗   ╔═══════╗\n║ self  ║ → ║ other ║\n╚═══════╝   ╚═══════╝\n```",
+)
 
 SCENARIOS = (
     "vanilla backrooms",
@@ -232,9 +250,11 @@ class TextMaker:
     """English-like filler with markdown, ASCII art and CLI output, from one seeded Random."""
 
     def __init__(self, rng: random.Random, spoken_rates: dict[str, float],
-                 pool_size: int = 3000) -> None:
+                 pool_size: int = 3000, realistic: bool = False) -> None:
         self.rng = rng
         self.spoken_rates = spoken_rates
+        self.realistic = realistic
+        self.words = PLAIN_WORDS if realistic else WORDS
         self.sentences = [self._sentence() for _ in range(pool_size)]
         self.piece_makers = (
             [self.paragraph] * 10
@@ -247,11 +267,29 @@ class TextMaker:
 
     def _sentence(self) -> str:
         rng = self.rng
-        words = rng.choices(WORDS, k=rng.randint(4, 20))
+        words = rng.choices(self.words, k=rng.randint(4, 20))
         if rng.random() < 0.12:
             words.insert(rng.randint(1, len(words)), "—")
+        if self.realistic:
+            self._decorate(words)
         text = " ".join(words)
         return text[0].upper() + text[1:] + rng.choice((".", ".", ".", ".", "?", "!", "...", ":"))
+
+    def _decorate(self, words: list[str]) -> None:
+        """Quotes, names, emoji and now and then a word with diacritics, at about the
+        rates of real transcripts."""
+        rng = self.rng
+        if rng.random() < 0.08:
+            at = rng.randint(0, len(words) - 1)
+            words[at] = f"“{words[at]}”"
+        if rng.random() < 0.03:
+            words.insert(rng.randint(0, len(words)), rng.choice(ACCENTED_NAMES))
+        if rng.random() < 0.03:
+            words.append(rng.choice(EMOJI))
+        if rng.random() < 0.01:
+            words.insert(rng.randint(0, len(words)), rng.choice(ACCENTED_WORDS))
+        if rng.random() < 0.04:
+            words.append("…")
 
     def sentence(self) -> str:
         return self.rng.choice(self.sentences)
@@ -260,7 +298,7 @@ class TextMaker:
         return " ".join(self.rng.choices(self.sentences, k=self.rng.randint(2, 7)))
 
     def _headed_paragraph(self) -> str:
-        title = " ".join(self.rng.choices(WORDS, k=self.rng.randint(1, 4))).upper()
+        title = " ".join(self.rng.choices(self.words, k=self.rng.randint(1, 4))).upper()
         return f"{self.rng.choice(('#', '##', '###'))} {title}\n\n{self.paragraph()}"
 
     def _bullets(self) -> str:
@@ -268,18 +306,18 @@ class TextMaker:
         items = []
         for _ in range(rng.randint(2, 6)):
             if rng.random() < 0.3:
-                items.append(f"- **{rng.choice(WORDS)}**: {self.sentence()}")
+                items.append(f"- **{rng.choice(self.words)}**: {self.sentence()}")
             else:
                 items.append(f"- {self.sentence()}")
         return "\n".join(items)
 
     def _cli_block(self) -> str:
         rng = self.rng
-        name = "_".join(rng.choices(WORDS, k=2)).replace("’", "")
+        name = "_".join(rng.choices(self.words, k=2)).replace("’", "")
         lines = [f"{rng.choice(CLI_PROMPTS)} {rng.choice(CLI_COMMANDS)} {name}.txt"]
         for _ in range(rng.randint(1, 5)):
             size = rng.randint(12, 99999)
-            entry = "_".join(rng.choices(WORDS, k=rng.randint(1, 3))).replace("’", "")
+            entry = "_".join(rng.choices(self.words, k=rng.randint(1, 3))).replace("’", "")
             lines.append(f"-rw-r--r--  1 root root {size:>6} Mar  1 00:00 {entry}.txt")
         return "\n".join(lines)
 
@@ -295,7 +333,7 @@ class TextMaker:
         return f"{self.paragraph()}\n<END OF FILE>"
 
     def _ascii_art(self) -> str:
-        return self.rng.choice(ASCII_ART)
+        return self.rng.choice(ASCII_ART + BOX_ART if self.realistic else ASCII_ART)
 
     def turn(self, target_chars: int, planted: Sequence[str] = ()) -> str:
         """A turn of about `target_chars`, carrying each phrase key in `planted` once."""
@@ -330,11 +368,13 @@ class TextMaker:
 class DumpWriter:
     """Generates files into one directory tree and keeps the manifest."""
 
-    def __init__(self, out_dir: Path, seed: int, hit_scale: float = 1.0) -> None:
+    def __init__(self, out_dir: Path, seed: int, hit_scale: float = 1.0,
+                 profile: str = "dense") -> None:
         self.out_dir = out_dir
         self.rng = random.Random(seed)
+        self.realistic = profile == "realistic"
         self.spoken_rates = {key: rate * hit_scale for key, rate in SPOKEN_RATES.items()}
-        self.text = TextMaker(self.rng, self.spoken_rates)
+        self.text = TextMaker(self.rng, self.spoken_rates, realistic=self.realistic)
         self.files: dict[str, FileRecord] = {}
         self.total_bytes = 0
         self.backrooms_clock = 1709251200  # 2024-03-01
@@ -349,6 +389,15 @@ class DumpWriter:
         filler = [f"{CLI_MOOD_PROMPT}\n\nsimulator@anthropic:~/$"]
         filler += [self.text.paragraph() for _ in range(5)]
         return filler + list(SYSTEM_PLANTS)
+
+    def _prompt(self, pool: list[str], planted: int) -> str:
+        """A prompt from `pool`, whose last `planted` entries carry plants: any entry alike
+        in the dense profile, a planted one only rarely in the realistic one."""
+        if not self.realistic:
+            return self.rng.choice(pool)
+        if self.rng.random() < 0.01:
+            return self.rng.choice(pool[-planted:])
+        return self.rng.choice(pool[:-planted])
 
     def _context_pool(self) -> list[str]:
         pool = ["[]", "[]"]
@@ -395,8 +444,8 @@ class DumpWriter:
             f"actors: {sep.join(actors)}\nmodels: {sep.join(models)}\ntemp: {sep.join(['1', '1'])}\n"
         ]
         for actor, model in zip(actors, models):
-            system = rng.choice(self.system_pool)
-            context = rng.choice(self.context_pool)
+            system = self._prompt(self.system_pool, len(SYSTEM_PLANTS))
+            context = self._prompt(self.context_pool, len(CONTEXT_PLANTS))
             record.add_segment("system", system)
             record.add_segment("context", context)
             parts.append(f"<{actor}-{model}#SYSTEM>\n{system}\n")
@@ -421,6 +470,8 @@ class DumpWriter:
         if rng.random() < 0.05:
             text = text.replace("\n", "\r\n")
         name = f"conversation_{self.backrooms_clock}_scenario_{scenario}.txt"
+        if self.realistic and rng.random() < 0.05:
+            text = double_encoded(text)  # a scraped page read as cp1252 and saved as UTF-8
         self._write(f"backrooms/{name}", text, record)
 
     # -- format B: fork logs and their JSON metadata
@@ -460,7 +511,7 @@ class DumpWriter:
     def fork_metadata(self, stem: str, models: list[str], template: str, max_rounds) -> None:
         rng = self.rng
         seed_prompt = self.text.sentence()
-        if rng.random() < 0.3:
+        if rng.random() < (0.01 if self.realistic else 0.3):
             seed_prompt = self.text.planted_piece(rng.choice(("animal_welfare", "factory_farming")))
         record = FileRecord("metadata")
         record.add_segment("metadata", seed_prompt)
@@ -480,7 +531,7 @@ class DumpWriter:
     def _chat_messages(self, record: FileRecord, speakers: tuple[str, str]) -> list[tuple[str, str]]:
         """(speaker, text) pairs of one conversation, the first being a system prompt."""
         rng = self.rng
-        system = rng.choice(self.system_pool)
+        system = self._prompt(self.system_pool, len(SYSTEM_PLANTS))
         record.add_segment("system", system)
         messages = [("system", system)]
         for i in range(rng.randint(4, 20)):
@@ -497,7 +548,8 @@ class DumpWriter:
         for role, text in self._chat_messages(record, ("user", "assistant")):
             content = [{"type": "text", "text": text}] if rng.random() < 0.1 else text
             messages.append({"role": role, "content": content})
-        return json.dumps({"messages": messages, "model": rng.choice(MODELS)}, ensure_ascii=False)
+        return json.dumps({"messages": messages, "model": rng.choice(MODELS)},
+                          ensure_ascii=self.escapes_json())
 
     def sharegpt_item(self, record: FileRecord) -> str:
         self.export_serial += 1
@@ -506,7 +558,12 @@ class DumpWriter:
             for speaker, text in self._chat_messages(record, ("human", "gpt"))
         ]
         item = {"id": f"sg-{self.export_serial:07d}", "conversations": messages}
-        return json.dumps(item, ensure_ascii=False)
+        return json.dumps(item, ensure_ascii=self.escapes_json())
+
+    def escapes_json(self) -> bool:
+        """Whether a record is written with `\\uXXXX` escapes: half of them, in the
+        realistic profile, as many exporters do; none in the dense one."""
+        return self.realistic and self.rng.random() < 0.5
 
     def export_file(self, rel_path: str, style: str, target_bytes: int) -> None:
         """A JSONL (one conversation a line) or JSON array file of about `target_bytes`."""
@@ -607,11 +664,13 @@ def generate(
     huge_json_mb: float = 0,
     patterns_out: Path | str | None = None,
     manifest_out: Path | str | None = None,
-    hit_scale: float = 1.0,
+    hit_scale: float | None = None,
+    profile: str = "dense",
 ) -> dict:
     """Write the dump into `out_dir` (must be empty or absent) and return its manifest.
 
-    `hit_scale` multiplies the chance that a spoken turn carries each phrase.
+    `hit_scale` multiplies the chance that a spoken turn carries each phrase (default
+    1 for the dense profile, `REALISTIC_HIT_SCALE` for the realistic one).
 
     The manifest goes to `manifest_out`, by default `out_dir/manifest.json`
     (which then sits inside the dump and itself names the planted phrases).
@@ -620,17 +679,35 @@ def generate(
     if out_dir.exists() and any(out_dir.iterdir()):
         raise FileExistsError(f"{out_dir} is not empty")
     out_dir.mkdir(parents=True, exist_ok=True)
-    writer = DumpWriter(out_dir, seed, hit_scale)
+    if hit_scale is None:
+        hit_scale = REALISTIC_HIT_SCALE if profile == "realistic" else 1.0
+    writer = DumpWriter(out_dir, seed, hit_scale, profile)
     writer.fill(int(size_mb * 1024 * 1024))
     if huge_json_mb:
         writer.huge_json(int(huge_json_mb * 1024 * 1024))
     manifest = writer.manifest(seed, size_mb, huge_json_mb)
+    manifest["profile"] = profile
     manifest_path = Path(manifest_out) if manifest_out else out_dir / "manifest.json"
     manifest_path.parent.mkdir(parents=True, exist_ok=True)
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", "utf-8")
     if patterns_out:
         write_patterns(patterns_out)
     return manifest
+
+
+# About three spoken turns in a thousand carry a phrase, as in the real dump.
+REALISTIC_HIT_SCALE = 0.05
+
+
+# Latin-1 reads bytes 0x80-0x9F as C1 controls where cp1252 has printable characters.
+_C1_AS_CP1252 = {byte: bytes([byte]).decode("cp1252", errors="ignore") or chr(byte)
+                 for byte in range(0x80, 0xA0)}
+
+
+def double_encoded(text: str) -> str:
+    """`text` as a page saved after its UTF-8 was read as cp1252 (the bytes cp1252 lacks
+    as Latin-1): the mojibake real scrapes hold."""
+    return text.encode("utf-8").decode("latin-1").translate(_C1_AS_CP1252)
 
 
 def write_patterns(path: Path | str) -> None:
@@ -647,9 +724,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--manifest-out", type=Path, help="default OUT_DIR/manifest.json")
     parser.add_argument("--huge-json-mb", type=float, default=0,
                         help="also write exports/huge_sharegpt.json of this size")
-    parser.add_argument("--hit-scale", type=float, default=1.0,
-                        help="multiply the spoken phrase rates (0.01 is about as sparse as "
-                             "the real dump; default 1, a dense dump)")
+    parser.add_argument("--profile", choices=PROFILES, default="dense",
+                        help="dense (default): many hits; realistic: text and hit rates "
+                             "as in real dumps")
+    parser.add_argument("--hit-scale", type=float, default=None,
+                        help="multiply the spoken phrase rates (default 1 for dense, "
+                             f"{REALISTIC_HIT_SCALE} for realistic)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:
@@ -661,6 +741,7 @@ def main(argv: list[str] | None = None) -> int:
             patterns_out=args.patterns_out,
             manifest_out=args.manifest_out,
             hit_scale=args.hit_scale,
+            profile=args.profile,
         )
     except FileExistsError as error:
         print(f"error: {error}; choose a new directory", file=sys.stderr)

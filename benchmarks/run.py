@@ -1,9 +1,9 @@
-"""Time backrooms-scan side by side with ripgrep on a generated dump.
+"""Time backrooms-scan side by side with ripgrep on generated dumps.
 
-    python benchmarks/run.py [--size-mb 200] [--jobs 1 2] [--repeat 3] [--keep DIR]
-                             [--dump DIR] [--scan-cmd CMD] [--json]
+    python benchmarks/run.py [--size-mb 200] [--profiles dense realistic] [--jobs 1 2]
+                             [--repeat 3] [--keep DIR] [--dump DIR] [--scan-cmd CMD] [--json]
 
-Generates a dump with generate_dump.py (or reuses `--dump DIR`), then times
+Generates a dump per profile with generate_dump.py (or reuses `--dump DIR`), then times
 `rg -c -i -F -f patterns.txt DUMP`, `backrooms-scan scan DUMP --format json
 --jobs N` for each N (and each `--engine` when the CLI offers it) and
 `backrooms-scan --help` start-up. Wall time is the best of the repeats; peak
@@ -278,24 +278,53 @@ def find_manifest(dump: Path) -> dict | None:
     return None
 
 
-def prepare_dump(args, workspace: Path) -> tuple[Path, Path, dict | None, float | None]:
+def prepare_dump(args, workspace: Path, profile: str = "dense"
+                 ) -> tuple[Path, Path, dict | None, float | None]:
     """(dump dir, patterns file, manifest or None, seconds spent generating or None)."""
     generator = load_generator()
     patterns = workspace / "patterns.txt"
     generator.write_patterns(patterns)
     if args.dump:
-        return args.dump, patterns, find_manifest(args.dump), None
-    dump = workspace / "dump"
+        given = next(path for path in args.dump if path.name == profile or path.parent.name == profile)
+        return given, patterns, find_manifest(given), None
+    dump = workspace / profile / "dump"
     started = time.perf_counter()
     manifest = generator.generate(dump, args.size_mb, args.seed, hit_scale=args.hit_scale,
-                                  manifest_out=workspace / "manifest.json")
+                                  profile=profile,
+                                  manifest_out=workspace / profile / "manifest.json")
     return dump, patterns, manifest, time.perf_counter() - started
 
 
+def format_side_by_side(labels: list[str], runs: dict[str, list[Measurement]]) -> str:
+    """One row per command, and wall time, MB/s, ratio to ripgrep and hits per dump."""
+    header = ["benchmark"]
+    for label in labels:
+        header += [f"{label} s", "MB/s", "vs rg", "hits"]
+    header.append("peak RSS MB")
+    rows = [header]
+    for index, first in enumerate(runs[labels[0]]):
+        row = [first.name]
+        peak = 0
+        for label in labels:
+            r = runs[label][index]
+            peak = max(peak, r.peak_rss_kb or 0)
+            row += [f"{r.wall:.3f}" if r.ok and r.wall is not None else "FAILED",
+                    f"{r.mb_per_s:.1f}" if r.mb_per_s is not None else "-",
+                    f"{r.vs_ripgrep:.1f}x" if r.vs_ripgrep is not None else "-",
+                    str(r.hits) if r.hits is not None else "-"]
+        row.append(f"{peak / 1024:.1f}")
+        rows.append(row)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = []
+    for number, row in enumerate(rows):
+        lines.append("  ".join([row[0].ljust(widths[0])]
+                               + [c.rjust(w) for c, w in zip(row[1:], widths[1:])]).rstrip())
+        if number == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
 def report(args, machine, dump, dump_bytes, files, generated, manifest, results, notes) -> None:
-    print(f"machine: {machine['nproc']} cpus usable ({machine['cpu_count']} online), "
-          f"{machine['cpu_model']}, Python {machine['python']}")
-    print(f"peak RSS measured by {machine['peak_rss_by']}")
     made = f", generated in {generated:.1f}s" if generated is not None else ""
     print(f"dump: {dump} — {dump_bytes / 1e6:.1f} MB in {files} files{made}")
     if manifest:
@@ -304,7 +333,6 @@ def report(args, machine, dump, dump_bytes, files, generated, manifest, results,
             sum(totals["system"].values()) + sum(totals["context"].values()))
         print(f"planted: {spoken} in spoken turns, {prompt} in SYSTEM/CONTEXT prompts, "
               f"{sum(totals['metadata'].values())} in metadata files")
-    print("ripgrep hits are matching lines (-c); scan hits are the JSON summary's `hits`.")
     print()
     print(format_table(results))
     for note in notes:
@@ -332,12 +360,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size-mb", type=float, default=200, help="dump size (default 200)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--hit-scale", type=float, default=1.0,
-                        help="multiply the generated dump's spoken phrase rates (0.01: sparse)")
+    parser.add_argument("--profiles", nargs="+", default=["dense", "realistic"],
+                        choices=["dense", "realistic"],
+                        help="the generated dumps, timed side by side (default: both)")
+    parser.add_argument("--hit-scale", type=float, default=None,
+                        help="multiply the generated dumps' spoken phrase rates")
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeat", type=int, default=3, help="runs per command, best counts")
     parser.add_argument("--keep", type=Path, help="generate into DIR and keep it")
-    parser.add_argument("--dump", type=Path, help="reuse an existing dump instead of generating")
+    parser.add_argument("--dump", type=Path, nargs="+",
+                        help="reuse existing dumps instead of generating (each labelled by its "
+                             "directory's name, or its parent's for `.../NAME/dump`)")
     parser.add_argument("--scan-cmd", default="backrooms-scan",
                         help="the backrooms-scan command line (default: backrooms-scan)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per run")
@@ -352,17 +385,31 @@ def main(argv: list[str] | None = None) -> int:
         workspace = args.keep
     else:
         workspace = Path(tempfile.mkdtemp(prefix="backrooms-bench-"))
-    kept_dump = workspace / "dump"
-    if args.keep and not args.dump and kept_dump.exists() and any(kept_dump.iterdir()):
-        print(f"error: {kept_dump} already holds a dump; reuse it with --dump {kept_dump} "
-              "or remove it", file=sys.stderr)
+    kept = [workspace / profile / "dump" for profile in args.profiles]
+    if args.keep and not args.dump and any(d.exists() and any(d.iterdir()) for d in kept):
+        print(f"error: {args.keep} already holds dumps; reuse one with --dump DIR "
+              "or remove them", file=sys.stderr)
         return 2
     try:
-        dump, patterns, manifest, generated = prepare_dump(args, workspace)
-        dump_bytes, files = dump_size(dump)
-        results, notes = benchmark(dump, patterns, shlex.split(args.scan_cmd), args.jobs,
-                                   max(args.repeat, 1), args.timeout, dump_bytes)
-        report(args, machine_info(), dump, dump_bytes, files, generated, manifest, results, notes)
+        machine = machine_info()
+        print(f"machine: {machine['nproc']} cpus usable ({machine['cpu_count']} online), "
+              f"{machine['cpu_model']}, Python {machine['python']}")
+        print(f"peak RSS measured by {machine['peak_rss_by']}")
+        print("ripgrep hits are matching lines (-c); scan hits are the JSON summary's `hits`.")
+        labels = ([path.parent.name if path.name == "dump" else path.name for path in args.dump]
+                  if args.dump else list(args.profiles))
+        runs: dict[str, list[Measurement]] = {}
+        for label in labels:
+            dump, patterns, manifest, generated = prepare_dump(args, workspace, label)
+            dump_bytes, files = dump_size(dump)
+            results, notes = benchmark(dump, patterns, shlex.split(args.scan_cmd), args.jobs,
+                                       max(args.repeat, 1), args.timeout, dump_bytes)
+            print(f"\n== {label}")
+            report(args, machine, dump, dump_bytes, files, generated, manifest, results, notes)
+            runs[label] = results
+        if len(labels) > 1:
+            print("\n== side by side")
+            print(format_side_by_side(labels, runs))
     except BrokenPipeError:
         # Output piped into `head` and closed: end quietly, like grep does.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

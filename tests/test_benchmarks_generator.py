@@ -370,3 +370,61 @@ def test_runner_reports_a_missing_command_instead_of_raising():
 
 def test_ripgrep_counts_are_summed_over_files():
     assert runner.ripgrep_line_count(b"a/b.txt:3\nc:d.txt:4\n") == 7
+
+
+# -- the realistic profile
+
+
+@pytest.fixture(scope="module")
+def realistic(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("realistic") / "out"
+    gen.generate(out, size_mb=2, seed=7, profile="realistic")
+    return out
+
+
+CP1252_BYTES = {char: byte for byte in range(0x80, 0xA0)
+                if (char := bytes([byte]).decode("cp1252", errors="ignore"))}
+
+
+def undo_double_encoding(data: bytes) -> str:
+    """The text of a file, read back through cp1252 when it was saved double-encoded."""
+    text = data.decode("utf-8")
+    try:
+        return bytes(CP1252_BYTES.get(char, ord(char)) for char in text).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return text
+
+
+def test_realistic_text_holds_what_real_transcripts_hold(realistic):
+    text = "".join(data.decode("utf-8") for data in dump_files(realistic).values())
+    for mark in ("“", "’", "—", "…", "│", "═"):
+        assert mark in text
+    assert any(name in text for name in gen.ACCENTED_NAMES)
+    assert any(emoji in text for emoji in gen.EMOJI)
+
+
+def test_realistic_hits_are_a_few_per_thousand_spoken_turns(realistic):
+    manifest = json.loads((realistic / "manifest.json").read_text("utf-8"))
+    spoken = sum(manifest["totals"]["spoken"].values())
+    assert manifest["profile"] == "realistic"
+    assert 0 < spoken < 0.01 * manifest["turns"]["spoken"]
+
+
+def test_realistic_dump_has_double_encoded_pages_and_escaped_json(realistic):
+    files = dump_files(realistic)
+    mojibake = [p for p, data in files.items()
+                if p.startswith("backrooms/") and "â€" in data.decode("utf-8")]
+    escaped = [p for p, data in files.items() if p.startswith("exports/") and b"\\u20" in data]
+    assert mojibake and escaped
+
+
+def test_realistic_manifest_matches_a_recount_of_each_file(realistic):
+    manifest = json.loads((realistic / "manifest.json").read_text("utf-8"))
+    for path, data in dump_files(realistic).items():
+        found = Counter()
+        for role, _, text in segments_of(path, undo_double_encoding(data)):
+            found.update(phrase_counts(text))
+        expected = Counter()
+        for counts in manifest["files"][path]["plants"].values():
+            expected.update(counts)
+        assert found == expected, path
