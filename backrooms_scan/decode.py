@@ -291,7 +291,10 @@ def decode_bytes(data: bytes) -> tuple[str, str, tuple[str, int] | None]:
         first = _ESCAPED_BYTE.search(text)
         offset = bom + len(text[: first.start()].encode("utf-8", errors="surrogateescape"))
         line = line_of(text, first.start())
-        text, bad = _ESCAPED_BYTE.subn("\ufffd", text)
+        bad = len(_ESCAPED_BYTE.findall(text))
+        # Replaced as every other reader of the bytes does (one U+FFFD per maximal bad
+        # sequence), so a JSON string and the file's text agree.
+        text = body.decode("utf-8", errors="replace")
         message = (
             f"invalid UTF-8 at byte {offset} (line {line}); "
             f"decoded with replacement, {_plural(bad, 'bad byte')}"
