@@ -209,9 +209,9 @@ def test_loaders_survive_random_bytes(file):
 @example(("scraped.txt", b"actors: Claude 1,Claude 2\n\n<Claude 1>"))
 # Found by a long run: a JSONL string and the file's text once replaced a truncated
 # UTF-8 sequence differently (two U+FFFD against three).
-@example(("exports.jsonl", b'{"messages": [{"role": "user", "content": "Chant"}, '
-          b'{"role": "assistant", "content": [{"type": "text", "text": '
-          b'"\xe6\x8f\xad\xe8\xab\xa6 \xe6\xb3\xa2\xe7\xbe\xc5\xe5\x83\xa7"}]}]}\n'))
+@example(("exports.jsonl", (b'{"messages": [{"role": "user", "content": "Chant"}, '
+                            b'{"role": "assistant", "content": [{"type": "text", "text": '
+                            b'"\xe6\x8f\xad\xe8\xab\xa6 \xe6\xb3\xa2\xe7\xbe\xc5\xe5\x83\xa7"}]}]}\n')))
 def test_loaders_survive_mutated_fixtures(file):
     assert_loaders_survive(*file)
 
