@@ -22,6 +22,13 @@ def sample_dir() -> Path:
     return Path(__file__).parent / "sample"
 
 
+def sample_path() -> str:
+    """The sample corpus as the shorter of its relative and absolute paths, as reports show it."""
+    absolute = str(sample_dir())
+    relative = os.path.relpath(absolute)
+    return relative if len(relative) < len(absolute) else absolute
+
+
 class Program(click.Group):
     """The command group; `main` returns (or exits with) the command's exit status."""
 
@@ -181,7 +188,7 @@ def load_layout(path):
               help="Write the report to FILE (`-` is stdout).")
 def scan(paths, sample, pattern_paths, set_names, **options) -> int:
     """Count pattern hits in transcript files, directories and archives (`-` reads stdin)."""
-    paths = list(paths) + ([str(sample_dir())] if sample else [])
+    paths = list(paths) + ([sample_path()] if sample else [])
     if not paths:
         raise click.UsageError("give at least one PATH, `-` for stdin, or --sample")
     from backrooms_scan.run import ScanRequest, execute

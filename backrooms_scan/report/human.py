@@ -71,6 +71,14 @@ def breakdown_note(dimension: str) -> str:
             "that passed the filters, with hits or not")
 
 
+def shortened(text: str, width: int) -> str:
+    """`text` cut in the middle to `width` characters, so both ends of a path stay readable."""
+    if len(text) <= width:
+        return text
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head):]
+
+
 def format_rate(rate: float | None) -> str:
     return "-" if rate is None else f"{rate:.2f}"
 

@@ -19,9 +19,11 @@ from backrooms_scan.report.human import (
     format_rate,
     patterns_note,
     relation_rows,
+    shortened,
 )
 
 BAR_WIDTH = 40
+NUMBER_COLUMNS_WIDTH = 44  # the least the count columns take (headers wrapped), borders included
 
 
 class ReportConsole(Console):
@@ -46,7 +48,7 @@ class TableReporter(HumanReporter):
             return
         print_(self.patterns_table(summary))
         for dimension, rows in summary["by"].items():
-            print_(self.breakdown_table(dimension, rows))
+            print_(self.breakdown_table(dimension, rows, self.console.width))
         if summary["relations"]:
             print_(self.relations_table(summary))
         if self.options.chart:
@@ -55,9 +57,10 @@ class TableReporter(HumanReporter):
         for name, snippets in self.snippets.items():
             print_(Text(name, style="bold"))
             for s in snippets:
-                line = Text("  ")
-                line.append(s.location, style="cyan")
-                line.append(f"  {s.speaker}  ", style="dim")
+                print_(Text("  " + shortened(s.location, self.console.width - 2), style="cyan"),
+                       no_wrap=True)
+                line = Text("    ")
+                line.append(f"{s.speaker}  ", style="dim")
                 line.append(s.left)
                 match = s.match if self.options.color else f"[{s.match}]"
                 line.append(match, style="bold black on yellow")
@@ -91,14 +94,16 @@ class TableReporter(HumanReporter):
         return table
 
     @staticmethod
-    def breakdown_table(dimension: str, rows: list[dict]) -> Table:
+    def breakdown_table(dimension: str, rows: list[dict], width: int = 80) -> Table:
+        """Values too long for the terminal are shortened in the middle, never wrapped."""
         table = Table(title=f"By {dimension}", title_justify="left",
                       caption=breakdown_note(dimension), caption_justify="left")
         table.add_column(dimension, no_wrap=True)
         for heading in BREAKDOWN_COLUMNS:
             table.add_column(heading, justify="right")
-        for row in breakdown_rows(rows):
-            table.add_row(*row)
+        room = max(16, width - NUMBER_COLUMNS_WIDTH)
+        for value, *counts in breakdown_rows(rows):
+            table.add_row(shortened(value, room), *counts)
         return table
 
     @staticmethod
