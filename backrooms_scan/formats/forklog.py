@@ -57,10 +57,8 @@ HASH_LINE = re.compile(r"^###[ \t][^\n]*", re.MULTILINE)
 COLON_HEADER = re.compile(
     r"^(?P<name>[^\W\d_][\w.\-]*(?: [^\W\d_][\w.\-]*)?) (?P<number>\d{1,2}):(?: |$)", re.MULTILINE
 )
-ENDED_LINE = re.compile(r"^(?P<who>[^\n]{1,80}?) has ended the conversation\b[^\n]*", re.MULTILINE)
-MAX_TURNS_LINE = re.compile(
-    r"^Reached (?:the )?maximum number of turns\b[^\n]*", re.MULTILINE | re.IGNORECASE
-)
+ENDED = " has ended the conversation"
+MAX_TURNS_LINE = re.compile(r"^Reached (?:the )?maximum number of turns\b", re.MULTILINE)
 ROUND_LABEL = re.compile(r"Round[ \t]+\d{1,9}[ \t]*/[ \t]*(?:\d{1,9}|inf)\b", re.IGNORECASE)
 RUNNER_SECTION = re.compile(
     r"(?:Media|Discord|SQL|Tool|Search|Image|Memory|Web)\b.{0,60}"
@@ -310,9 +308,15 @@ def _a_round_passes(headers: list[Header]) -> bool:
 
 
 def _runner_lines(text: str, speakers: set[str | None]) -> Iterator[Header]:
-    for start, match in at_line_starts(ENDED_LINE, text):
-        if match["who"].strip() in speakers:
-            yield Header(start, start, Kind.RUNNER, RUNNER)
+    found = text.find(ENDED)
+    while found != -1:
+        # The line starts with a speaker's label: look back no further than the longest one.
+        window = max(0, found - MAX_LABEL_LENGTH - 1)
+        line_start = text.rfind("\n", window, found) + 1
+        label_fits = line_start > 0 or window == 0
+        if label_fits and text[line_start:found].strip() in speakers:
+            yield Header(line_start, line_start, Kind.RUNNER, RUNNER)
+        found = text.find(ENDED, found + 1)
     for start, _ in at_line_starts(MAX_TURNS_LINE, text):
         yield Header(start, start, Kind.RUNNER, RUNNER)
 
