@@ -151,7 +151,7 @@ def load_layout(path):
 @click.option("--until", metavar="DATE", help="Only turns on or before DATE (YYYY-MM-DD).")
 @click.option("--count-replays", is_flag=True, help="Count hits in replayed (repeated) turns too.")
 @click.option("-f", "--format", "output_format", metavar="FORMAT",
-              help="table, plain, json, jsonl, csv or grep (default: table on a terminal, else plain).")
+              help="table, plain, json, jsonl, csv, grep or html (default: table on a terminal, else plain).")
 @click.option("--json", "json_events", is_flag=True, help="The same as --format jsonl.")
 @click.option("--totals", "count_only", is_flag=True, help="Print only per-pattern totals.")
 @click.option("-c", "--count", "per_file", flag_value="turns",

@@ -117,7 +117,7 @@ def refuse_idle_options(o: Mapping, output_format: str) -> None:
     per_file = PER_FILE_FLAGS.get(o.get("per_file"))
     if per_file and o["count_only"]:
         raise RequestError(f"{per_file} and --totals are alternatives; give one")
-    if per_file and output_format in ("json", "jsonl"):
+    if per_file and output_format in ("json", "jsonl", "html"):
         raise RequestError(f"{per_file} prints lines per file, not -f {output_format} (whose "
                            "summary and end events carry per-file counts: try --by file)")
     if o["include_hits"] and output_format != "json":
@@ -131,7 +131,7 @@ def refuse_idle_options(o: Mapping, output_format: str) -> None:
     if o["by"] and (output_format in ("csv", "grep") or layout):
         reason = layout or f"-f {output_format}"
         raise RequestError(f"--by has no effect with {reason}: breakdowns are in table, plain, "
-                           "json and jsonl reports")
+                           "json, jsonl and html reports")
 
 
 def selection_from(o: Mapping) -> Selection:

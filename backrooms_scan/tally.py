@@ -85,14 +85,14 @@ def dimension_value(dimension: str, turn: Turn, relation: Relation | None = None
 
 
 class Tally:
-    """Counts for one scan. Breakdowns are kept only for the dimensions in `by` (plus model
-    and month, which charts use), so memory does not grow with the number of files."""
+    """Counts for one scan. Breakdowns are kept only for the dimensions in `by` (plus model,
+    speaker and month, which charts and the HTML report use), so memory does not grow with the number of files."""
 
     def __init__(self, sets: Sequence[PatternSet], *, count_replays: bool = False,
                  by: Iterable[str] = ()):
         self.count_replays = count_replays
         self.by = tuple(by)
-        self.tracked = tuple(d for d in DIMENSIONS if d in self.by or d in ("model", "month"))
+        self.tracked = tuple(d for d in DIMENSIONS if d in self.by or d in ("model", "speaker", "month"))
         self.pattern_keys = [(s.name, p.id) for s in sets for p in s.patterns]
         self.patterns = {key: PatternCount() for key in self.pattern_keys}
         self.sets = {s.name: SetCount() for s in sets}

@@ -96,9 +96,9 @@ def test_did_you_mean_suggests_the_option_meant(typo, suggestion):
     (("--chart", "--totals"),
      "--chart draws in -f table or plain, without --totals, -c, --count-matches or -l"),
     (("--by", "model", "-f", "csv"),
-     "--by has no effect with -f csv: breakdowns are in table, plain, json and jsonl reports"),
+     "--by has no effect with -f csv: breakdowns are in table, plain, json, jsonl and html reports"),
     (("--by", "model", "--totals"),
-     "--by has no effect with --totals: breakdowns are in table, plain, json and jsonl reports"),
+     "--by has no effect with --totals: breakdowns are in table, plain, json, jsonl and html reports"),
     (("-c", "-f", "json"), ("-c/--count prints lines per file, not -f json (whose summary and end "
                            "events carry per-file counts: try --by file)")),
     (("-l", "--totals"), "-l/--files-with-matches and --totals are alternatives; give one"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TextIO
 
-OUTPUT_FORMATS = ("table", "plain", "json", "jsonl", "csv", "grep")
+OUTPUT_FORMATS = ("table", "plain", "json", "jsonl", "csv", "grep", "html")
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,8 @@ def make_reporter(name: str, out: TextIO, options: ReportOptions):
         from backrooms_scan.report.csv_rows import CsvReporter as reporter
     elif name == "grep":
         from backrooms_scan.report.grep import GrepReporter as reporter
+    elif name == "html":
+        from backrooms_scan.report.html import HtmlReporter as reporter
     elif name == "table":
         from backrooms_scan.report.table import TableReporter as reporter
     else:
