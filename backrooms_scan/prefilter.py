@@ -184,6 +184,9 @@ class Prefilter:
         return not self._escape_tokens.isdisjoint(tokens)
 
 
+_DFA_STRINGS = 2000
+
+
 class _Literals:
     """Aho-Corasick over bytes: where some byte strings end in a haystack."""
 
@@ -196,8 +199,11 @@ class _Literals:
         if importlib.util.find_spec("ahocorasick_rs"):
             import ahocorasick_rs
 
+            # A DFA searches fastest but takes seconds to build for many thousands of
+            # strings; the library's own choice is then quicker overall.
+            fast = len(self._strings) <= _DFA_STRINGS
             self._automaton = ahocorasick_rs.BytesAhoCorasick(
-                self._strings, implementation=ahocorasick_rs.Implementation.DFA)
+                self._strings, implementation=ahocorasick_rs.Implementation.DFA if fast else None)
         else:
             import ahocorasick
 
