@@ -107,16 +107,16 @@ def test_hash_header_turns_keep_model_names_and_skip_round_markers():
         ),
         ("GPT-5 1", SPOKEN, "gpt5", 14, 1, "### Step 1 ###\ngate gate paragate"),
         ("Hermes 2", SPOKEN, "hermes", 18, 1, "^C^C"),
-        ("runner", SYSTEM, None, 20, 1, "Hermes 2 has ended the conversation with ^C^C."),
+        ("Hermes 2", SYSTEM, "hermes", 20, 1, "Hermes 2 has ended the conversation with ^C^C."),
     ]
 
 
-def test_ctrl_c_narration_is_the_runners_system_turn_not_the_speakers():
+def test_ctrl_c_narration_is_the_runners_system_turn_in_the_speakers_box():
     conversation = only_conversation(fixture_doc("gpt5_hermes_dreamsim3_20250915_070102.txt"))
     spoken = [t for t in conversation.turns if t.role == SPOKEN]
     assert {t.speaker for t in spoken} == {"GPT-5 1", "Hermes 2"}
     assert not any("has ended the conversation" in t.text for t in spoken)
-    assert [(t.speaker, t.role) for t in conversation.turns[-1:]] == [("runner", SYSTEM)]
+    assert [(t.speaker, t.role) for t in conversation.turns[-1:]] == [("Hermes 2", SYSTEM)]
 
 
 def test_turns_carry_conversation_id_indexes_and_verbatim_positions():
@@ -348,7 +348,8 @@ def test_runner_banner_gives_models_scenario_and_start_and_tool_sections_are_sys
          "SELECT dream FROM kettles WHERE consciousness > 0.5;"),
         ("Discord Post", SYSTEM, None, 31, 1, "a kettle dreams of consciousness"),
         ("Kimi K2 2", SPOKEN, "kimi-k2-0905", 34, 1, "^C^C"),
-        ("runner", SYSTEM, None, 36, 1, "Kimi K2 2 has ended the conversation with ^C^C."),
+        ("Kimi K2 2", SYSTEM, "kimi-k2-0905", 36, 1,
+         "Kimi K2 2 has ended the conversation with ^C^C."),
     ]
     assert (conversation.scenario, conversation.timestamp) == ("dreamsim3", "2025-09-08T15:35:46Z")
     assert {(t.scenario, t.timestamp) for t in conversation.turns} == {
@@ -364,7 +365,7 @@ def test_a_log_opening_with_a_round_marker_is_a_fork_log():
         ("Kimi K2 1", SPOKEN, "k2", 12),
         ("Kimi K2 2", SPOKEN, "k2", 15),
         ("Kimi K2 1", SPOKEN, "k2", 21),
-        ("runner", SYSTEM, None, 23),
+        ("Kimi K2 1", SYSTEM, "k2", 23),
     ]
     assert conversation.turns[4].text == "> read vow"
     assert doc.notices.items == []
@@ -524,7 +525,8 @@ def brute_force_segments(text: str, models: dict[str, str]) -> list[tuple[str, s
             number = speaker[2] or speaker[4]
             segments.append([speaker[1] or speaker[3], "spoken", models[number], []])
         elif "has ended the conversation" in line or line.startswith("Reached maximum"):
-            segments.append(["runner", "system", None, [line]])
+            box = segments[-1] if segments and segments[-1] is not None else ["runner", 0, None]
+            segments.append([box[0], "system", box[2], [line]])
         elif segments and segments[-1] is not None:
             segments[-1][3].append(line)
     return [(s, r, m, "\n".join(body)) for s, r, m, body in filter(None, segments)]

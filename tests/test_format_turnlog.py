@@ -49,13 +49,13 @@ def test_banner_names_speakers_and_model_and_runner_lines_are_system_turns():
          "I keep drawing spirals in the shared notes.\nTurn 2 of the plan is still blank.",
          "2025-06-12T23:57:03"),
         ("Bob", SPOKEN, model, 9, 1, "", "2025-06-12T23:57:41"),
-        ("runner", SYSTEM, None, 9, 1, "[Timeout after 300s]", "2025-06-12T23:57:41"),
+        ("Bob", SYSTEM, model, 9, 1, "[Timeout after 300s]", "2025-06-12T23:57:41"),
         ("Alice", SPOKEN, model, 11, 1,
          ("Bob? The spiral has a name now: consciousness.\nQuoting my notes:\n"
           "Turn 2: Bob  (23:57:41)"), "2025-06-13T00:02:44"),
         ("Bob", SPOKEN, model, 15, 1, "Sorry, I was away. Consciousness, then. Let it spiral.",
          "2025-06-13T00:03:10"),
-        ("runner", SYSTEM, None, 16, 1, "[Error: rate limited]", "2025-06-13T00:03:10"),
+        ("Bob", SYSTEM, model, 16, 1, "[Error: rate limited]", "2025-06-13T00:03:10"),
         ("Alice", SPOKEN, model, 18, 1, "Then we agree.", "2025-06-13T00:03:52"),
     ]
     assert [t.index for t in conversation.turns] == list(range(1, 8))
@@ -117,7 +117,7 @@ def test_a_file_without_turn_lines_is_skipped():
 
 def brute_force_segments(text: str, agents: tuple[str, ...]) -> list[tuple[str, str, str]]:
     """(speaker, role, text) per turn, by reading lines: header lines of the agents with a
-    growing number start turns, bracketed runner lines are system turns."""
+    growing number start turns, bracketed runner lines are system turns of that speaker."""
     segments: list[list] = []
     last = 0
     for line in text.split("\n"):
@@ -126,7 +126,7 @@ def brute_force_segments(text: str, agents: tuple[str, ...]) -> list[tuple[str, 
             last = int(header[1])
             segments.append([header[2], "spoken", []])
         elif re.fullmatch(r"\[(Timeout|Error)[^\]]*\]", line):
-            segments.append(["runner", "system", [line]])
+            segments.append([segments[-1][0], "system", [line]])
         elif segments:
             segments[-1][2].append(line)
     return [(speaker, role, "\n".join(body).strip()) for speaker, role, body in segments]
@@ -153,7 +153,7 @@ def test_turns_and_hits_per_speaker_model_and_role_match_a_brute_force_reading(
     spoken_model = canonical_model(model) if model else None
     expected = Counter()
     for speaker, role, body in segments:
-        expected[(speaker, spoken_model if role == "spoken" else None, role)] += (
+        expected[(speaker, spoken_model, role)] += (
             body.lower().count("consciousness"))
     assert hits == +expected and sum(hits.values()) > 0
     (end,) = [e["data"] for e in events if e["type"] == "end"]

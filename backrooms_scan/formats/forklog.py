@@ -10,7 +10,8 @@ What each line of a log is:
   Search, Image, Memory or Web), start a `system` turn whose speaker is the section name.
 - The runner's own lines, `Claude 1 has ended the conversation with ^C^C.` (for one of
   the log's speakers) and `Reached maximum number of turns (30). Conversation ended.`,
-  are a `system` turn of speaker `runner`.
+  are a `system` turn with the speaker and model of the turn they end (speaker `runner`
+  after a round marker or before any turn).
 - `### Round 2/30` lines separate rounds: they end the turn before them.
 - The runner banner `### Backrooms Run ###` with its `Template:`, `Models:`, `Started:`
   lines is the file's header.
@@ -430,23 +431,26 @@ def _iter_turns(
     locate = LineLocator(text)
     ends = [h.line_start for h in headers[1:]] + [len(text)]
     index = 0
+    box: Header | None = None  # the turn whose text a runner line ends
     for header, end in zip(headers, ends):
+        if header.kind != Kind.RUNNER:
+            box = None if header.kind == Kind.ROUND else header
         if header.kind == Kind.ROUND:
             continue
         index += 1
         body, start = trimmed_slice(text, header.text_start, end)
         line, column = locate(start)
-        spoken = header.kind == Kind.SPEAKER
+        owner = box or header
         yield Turn(
             conversation=path,
             index=index,
-            speaker=header.speaker or RUNNER,
-            role=Role.SPOKEN if spoken else Role.SYSTEM,
+            speaker=owner.speaker or RUNNER,
+            role=Role.SPOKEN if header.kind == Kind.SPEAKER else Role.SYSTEM,
             text=body,
             source=path,
             line=line,
             column=column,
-            model=_model_of(header.number, models) if spoken else None,
+            model=_model_of(owner.number, models) if owner.kind == Kind.SPEAKER else None,
             scenario=scenario,
             timestamp=timestamp,
         )

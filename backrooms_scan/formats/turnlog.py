@@ -21,7 +21,8 @@ turns (otherwise names that head two turns or more, or all when none does), and 
 grow from turn to turn, so a `Turn 2: Bob` quoted inside a later turn is text.
 
 A line that is only `[Timeout after 300s]` (or `[Timed out]`, `[Error: ...]`) is the
-runner's: a `system` turn of speaker `runner`, up to the next turn.
+runner's: a `system` turn, up to the next turn, with the speaker and model of the turn
+it sits in.
 
 Timestamps: the time of day on the date of the banner or of the file name (`YYYYMMDD`,
 `YYYY-MM-DD`), in the log's own (unstated) time zone, a time earlier than the one before
@@ -211,7 +212,9 @@ def _iter_turns(path: str, text: str, headers: list[Header], banner: Banner,
     locate = LineLocator(text)
     ends = [h.line_start for h in headers[1:]] + [len(text)]
     timestamp, last_time = None, None
+    speaker = RUNNER  # a runner line is in the box of the turn before it
     for index, (header, end) in enumerate(zip(headers, ends), 1):
+        speaker = header.speaker or speaker
         if header.speaker is not None and header.time is not None and day is not None:
             if last_time is not None and header.time < last_time:
                 day += timedelta(days=1)
@@ -223,13 +226,13 @@ def _iter_turns(path: str, text: str, headers: list[Header], banner: Banner,
         yield Turn(
             conversation=path,
             index=index,
-            speaker=header.speaker or RUNNER,
+            speaker=speaker,
             role=Role.SPOKEN if spoken else Role.SYSTEM,
             text=body,
             source=path,
             line=line,
             column=column,
-            model=(banner.models.get(header.speaker or "") or banner.model) if spoken else None,
+            model=banner.models.get(speaker) or banner.model,
             timestamp=timestamp,
         )
 
