@@ -22,6 +22,18 @@ def sample_dir() -> Path:
     return Path(__file__).parent / "sample"
 
 
+SNIPPET_ORDERS = ("file", "left", "right", "pattern")
+
+
+def snippet_limit(value: str) -> int | None:
+    """--max-snippets: a count, or `all` (None: no limit)."""
+    if value == "all":
+        return None
+    if not value.isdigit():
+        raise click.BadParameter(f"{value!r} is not a count or 'all'")
+    return int(value)
+
+
 def sample_path() -> str:
     """The sample corpus as the shorter of its relative and absolute paths, as reports show it."""
     absolute = str(sample_dir())
@@ -169,9 +181,12 @@ def load_layout(path):
 @click.option("-C", "--context", default=60, show_default=True, metavar="N",
               type=click.IntRange(min=0),
               help="Characters of context around each snippet.")
-@click.option("--max-snippets", default=3, show_default=True, metavar="N",
-              type=click.IntRange(min=0),
-              help="Snippets shown per pattern.")
+@click.option("--max-snippets", default="3", show_default=True, metavar="N|all",
+              callback=lambda ctx, param, value: snippet_limit(value),
+              help="Snippets shown per pattern (all: every one).")
+@click.option("--sort", "snippet_order", type=click.Choice(SNIPPET_ORDERS), default="file",
+              show_default=True,
+              help="Snippets in input order, or by the words before or after the hit, or the hit.")
 @click.option("--no-snippets", is_flag=True, help="Show no snippets.")
 @click.option("--chart", is_flag=True, help="Draw hits per model and per month.")
 @click.option("--color", type=click.Choice(COLOR_CHOICES), default="auto", show_default=True,

@@ -73,6 +73,7 @@ class ScanRequest:
             report=ReportOptions(
                 context=o["context"],
                 max_snippets=o["max_snippets"],
+                snippet_order=o.get("snippet_order", "file"),
                 snippets=not o["no_snippets"],
                 count_only=o["count_only"],
                 include_hits=o["include_hits"],

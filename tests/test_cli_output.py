@@ -70,15 +70,18 @@ origin and echo (conversations)
   mini  claude-3-sonnet-20240229           0            0         1
 
 snippets
-mini/capital-gate
-  {TRANSCRIPT}:15:1  explorer (claude-3-opus-20240229)  [Gate] gate paragate parasamgate bodhi svaha
-    backrooms-scan show '{TRANSCRIPT}:15'
 mini/mantra
-  {TRANSCRIPT}:15:1  explorer (claude-3-opus-20240229)  [Gate gate paragate parasamgate bodhi svaha]
+  {TRANSCRIPT}:15:1  explorer (claude-3-opus-20240229)
+    [Gate gate paragate parasamgate bodhi svaha]
     backrooms-scan show '{TRANSCRIPT}:15'
 mini/welfare
-  {TRANSCRIPT}:18:1  simulator (claude-3-sonnet-20240229)  [animal welfare] matters. Animal welfare!
+  {TRANSCRIPT}:18:1  simulator (claude-3-sonnet-20240229)
+    [animal welfare] matters. Animal welfare!
     backrooms-scan show '{TRANSCRIPT}:18'
+mini/capital-gate
+  {TRANSCRIPT}:15:1  explorer (claude-3-opus-20240229)
+    [Gate] gate paragate parasamgate bodhi svaha
+    backrooms-scan show '{TRANSCRIPT}:15'
 
 1 file scanned, 0 skipped, 1 conversation, 3 spoken / 2 system / 1 context turns, 4 pattern hits (5 with replays), 3 distinct, T s
 """

@@ -11,7 +11,8 @@ OUTPUT_FORMATS = ("table", "plain", "json", "jsonl", "csv", "grep", "html")
 @dataclass(frozen=True)
 class ReportOptions:
     context: int = 60
-    max_snippets: int = 3
+    max_snippets: int | None = 3  # None: every snippet
+    snippet_order: str = "file"
     snippets: bool = True
     count_only: bool = False
     include_hits: bool = False

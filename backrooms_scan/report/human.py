@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from backrooms_scan.report.base import Reporter
@@ -16,12 +17,43 @@ class HumanReporter(Reporter):
     def file_done(self, result, records) -> None:
         if not self.options.snippets or self.options.count_only:
             return
+        limit, key = self.options.max_snippets, SNIPPET_KEYS.get(self.options.snippet_order)
         for record in records:
             if record.replay:
                 continue
-            name = f"{record.hit.set}/{record.hit.pattern}"
-            if len(self.snippets[name]) < self.options.max_snippets:
-                self.snippets[name].append(make_snippet(record.hit, self.options.context))
+            held = self.snippets[f"{record.hit.set}/{record.hit.pattern}"]
+            if limit is None or len(held) < limit or key is not None:
+                held.append(make_snippet(record.hit, self.options.context))
+            if key is not None and limit is not None and len(held) > 4 * limit:
+                held.sort(key=key)  # memory stays bounded by the limit, not the hits
+                del held[limit:]
+
+    def snippet_sections(self, summary: dict) -> list[tuple[str, list[Snippet]]]:
+        """Snippets per pattern in the table's order, each section sorted as asked."""
+        key, limit = SNIPPET_KEYS.get(self.options.snippet_order), self.options.max_snippets
+        sections = []
+        for row in summary["patterns"]:
+            found = self.snippets.get(f"{row['set']}/{row['pattern']}")
+            if found:
+                ordered = sorted(found, key=key) if key is not None else found
+                sections.append((f"{row['set']}/{row['pattern']}", ordered[:limit]))
+        return sections
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.casefold())
+
+
+SNIPPET_KEYS = {
+    "left": lambda s: words(s.left)[::-1],  # the nearest word first, as concordances sort
+    "right": lambda s: words(s.right),
+    "pattern": lambda s: s.match.casefold(),
+}
+
+
+def keyword_column(snippets: list[Snippet]) -> int:
+    """The width the left contexts are right-aligned to, so the hits line up (KWIC)."""
+    return max((len(s.left) for s in snippets), default=0)
 
 
 PATTERN_COLUMNS = ("hits", "turns with hits", "convs with hits", "per 1k turns searched")

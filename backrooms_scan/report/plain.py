@@ -13,6 +13,7 @@ from backrooms_scan.report.human import (
     breakdown_rows,
     chart_series,
     footer_line,
+    keyword_column,
     pattern_rows,
     patterns_note,
     relation_rows,
@@ -65,10 +66,12 @@ class PlainReporter(HumanReporter):
         if self.snippets:
             self.write()
             self.write("snippets")
-            for name, snippets in self.snippets.items():
+            for name, snippets in self.snippet_sections(summary):
                 self.write(name)
+                width = keyword_column(snippets)
                 for s in snippets:
-                    self.write(f"  {s.location}  {s.speaker}  {s.left}[{s.match}]{s.right}")
+                    self.write(f"  {s.location}  {s.speaker}")
+                    self.write(f"    {s.left.rjust(width)}[{s.match}]{s.right}")
                     if s.show:
                         self.write(f"    {s.show}")
         self.write()

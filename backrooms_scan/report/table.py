@@ -17,6 +17,7 @@ from backrooms_scan.report.human import (
     chart_series,
     footer_line,
     format_rate,
+    keyword_column,
     patterns_note,
     relation_rows,
     shortened,
@@ -54,18 +55,24 @@ class TableReporter(HumanReporter):
         if self.options.chart:
             for dimension, series in chart_series(tally).items():
                 print_(self.chart(dimension, series))
-        for name, snippets in self.snippets.items():
+        for name, snippets in self.snippet_sections(summary):
             print_(Text(name, style="bold"))
+            room = self.console.width - 4
+            width = min(keyword_column(snippets), room // 2)
             for s in snippets:
-                print_(Text("  " + shortened(s.location, self.console.width - 2), style="cyan"),
-                       no_wrap=True)
-                line = Text("    ")
-                line.append(f"{s.speaker}  ", style="dim")
-                line.append(s.left)
+                location = shortened(s.location, self.console.width - 2)
+                where = Text("  " + location, style="cyan")
+                if len(location) + len(s.speaker) + 4 <= self.console.width:
+                    where.append(f"  {s.speaker}", style="dim")
+                else:  # the location keeps its line:col; the speaker gets a line of its own
+                    where.append("\n    " + s.speaker, style="dim")
+                print_(where, no_wrap=True, overflow="ellipsis")
                 match = s.match if self.options.color else f"[{s.match}]"
+                line = Text("    ")
+                line.append(s.left[len(s.left) - width:].rjust(width) if width else "")
                 line.append(match, style="bold black on yellow")
-                line.append(s.right)
-                print_(line, overflow="fold")
+                line.append(s.right[: max(0, room - width - len(match))])
+                print_(line, no_wrap=True, overflow="ellipsis")
         print_(Text(footer_line(summary, footer), style="dim"))
 
     @staticmethod
