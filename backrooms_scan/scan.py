@@ -221,10 +221,10 @@ class Scanner:
         )
 
     def _format_of(self, doc: Document, explicit: bool) -> formats.Format:
-        reason = classify_head(doc.head)
+        fmt = self.forced or formats.detect(doc, plain_text_fallback=explicit)
+        reason = None if fmt is not None and fmt.binary else classify_head(doc.head)
         if reason:
             raise SkipFile(reason)
-        fmt = self.forced or formats.detect(doc, plain_text_fallback=explicit)
         if fmt is None:
             raise SkipFile("not a recognised transcript format")
         if self.declared_json is not None and fmt.name == chatjson.NAME:

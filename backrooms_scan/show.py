@@ -82,11 +82,11 @@ def _load(item: walk.Input, path: str, input_format: str | None,
           fix_text: bool) -> Iterator[Conversation]:
     try:
         doc = Document.from_input(item, fix_text=fix_text)
-        reason = classify_head(doc.head)
-        if reason:
-            raise SkipFile(reason)
         fmt = (formats.by_name(input_format) if input_format
                else formats.detect(doc, plain_text_fallback=True))
+        reason = None if fmt is not None and fmt.binary else classify_head(doc.head)
+        if reason:
+            raise SkipFile(reason)
         if fmt is None:
             raise SkipFile("not a recognised transcript format")
         yield from fmt.load(doc)

@@ -12,6 +12,7 @@ from backrooms_scan.model import Conversation
 
 # Most specific first: on equal confidence the earlier one wins.
 FORMAT_MODULES = (
+    "parquet",
     "multiagent_html",
     "backrooms",
     "forklog",
@@ -31,6 +32,7 @@ class Format:
     sniff: Callable[[str, str], float]
     load: Callable[[Document], Iterator[Conversation]]
     description: str = ""
+    binary: bool = False  # its files are binary: not to be skipped as "binary file"
 
 
 @cache
