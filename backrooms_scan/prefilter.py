@@ -23,8 +23,11 @@ character, each is W's own character or its ASCII capital, side by side: W's
 plain string. Conditions (`word`, recitations' `all_of`/`within`) only remove
 hits, and every hit holds one of its pattern's keys.
 
-So text with neither holds no hit; text with a plain string may; text with only
-route characters is left to a slower, exact screen (`Screening.routed`).
+So text with neither holds no hit, and text with a plain string may. Text with
+route characters is looked at again with each of them replaced by its folding
+(a `bytes.replace` per character present, usually a few): that copy holds W's
+plain string wherever the text's folding holds W, so it decides. Only the text
+whose escapes leave it in doubt is left to a slower, exact screen.
 
 Plain strings are searched by Aho-Corasick over the bytes lowered in ASCII
 (`ahocorasick_rs`, or pyahocorasick when it is missing). Route characters are
@@ -43,7 +46,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
-from backrooms_scan.foldtables import FoldSources, fold_sources
+from backrooms_scan.foldtables import FoldSources, fold_char, fold_sources
 
 __all__ = ["MAX_WORD", "Prefilter", "Screening", "exact_piece", "required_word", "route_chars"]
 
@@ -103,8 +106,8 @@ def _escape_token(char: str) -> bytes:
 
 @dataclass(frozen=True)
 class Screening:
-    """Which of some texts hold a plain string (`plain`), and which hold only route
-    characters (`routed`), by index; every other text holds no key."""
+    """Which of some texts may hold a key (`plain`), and which the prefilter leaves to an
+    exact screen (`routed`), by index; every other text holds no key."""
 
     plain: list[int]
     routed: list[int]
@@ -120,6 +123,8 @@ class Prefilter:
         pieces.discard("")
         sources = fold_sources()
         self.route = frozenset(route_chars(words, sources)) if words else frozenset()
+        self._route_foldings = {char.encode("utf-8"): fold_char(char).encode("utf-8")
+                                for char in self.route}
         # In raw JSON any source of a character, plain or not, may be escaped.
         escaped = {source for char in set("".join(words)) for source in sources.sources_of(char)}
         escaped |= self.route | set("".join(pieces))
@@ -139,7 +144,7 @@ class Prefilter:
         if self.everything:
             return True
         residue = data.translate(None, _ASCII)
-        return (self._in_residue(residue) is not None
+        return (self._in_residue(data, residue)
                 or (b"\\" in data and self._escapes_in(data))
                 or self._words.occur_in(data.lower()) or self._pieces.occur_in(data))
 
@@ -153,27 +158,27 @@ class Prefilter:
         # No plain string holds NUL, so no match runs from one text into the next.
         ends = [*self._words.ends_in(joined.lower()), *self._pieces.ends_in(joined)]
         plain = {bisect_right(starts, end - 1) - 1 for end in ends}
-        routed = []
         for index, data in enumerate(encoded):
-            if index in plain or data.isascii():
-                continue
-            found = self._in_residue(data.translate(None, _ASCII))
-            if found == "plain":
+            if (index not in plain and not data.isascii()
+                    and self._in_residue(data, data.translate(None, _ASCII))):
                 plain.add(index)
-            elif found == "route":
-                routed.append(index)
-        return Screening(sorted(plain), routed)
+        return Screening(sorted(plain), [])
 
-    def _in_residue(self, residue: bytes) -> str | None:
-        """"plain" when the non-ASCII bytes of a text hold a word without ASCII, "route"
-        when they hold a route character, else None."""
+    def _in_residue(self, data: bytes, residue: bytes) -> bool:
+        """Whether the non-ASCII bytes of `data` hold a word without ASCII, or it holds a
+        word once every route character in it is replaced by its folding."""
         if not residue:
-            return None
+            return False
         if self._wide_words.occur_in(residue):
-            return "plain"
-        if not self.route.isdisjoint(residue.decode("utf-8", "replace")):
-            return "route"
-        return None
+            return True
+        present = self.route.intersection(residue.decode("utf-8", "replace"))
+        if not present:
+            return False
+        for char in present:
+            encoded = char.encode("utf-8")
+            data = data.replace(encoded, self._route_foldings[encoded])
+        return (self._words.occur_in(data.lower())
+                or self._wide_words.occur_in(data.translate(None, _ASCII)))
 
     def _escapes_in(self, data: bytes) -> bool:
         if any(escape in data for escape in self._short_escapes):

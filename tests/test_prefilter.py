@@ -92,8 +92,9 @@ def test_an_exact_key_is_never_missed(before, key, after):
 
 def test_text_without_the_key_or_its_characters_is_not_a_candidate():
     prefilter = Prefilter(folded_keys=["animal welfare"])
-    screening = prefilter.screen(["the animal is well", "WELFARE of all", "welfarë"])
-    assert (screening.plain, screening.routed) == ([1], [2])
+    screening = prefilter.screen(["the animal is well", "WELFARE of all", "welfarë", "José’s café"])
+    assert (screening.plain, screening.routed) == ([1, 2], [])
+    assert not prefilter.matches("Zoë and José met at the café — well, “fare”".encode())
     assert not prefilter.matches("the animal — is well’s “fare”".encode())
     assert not prefilter.matches(json.dumps("the \u2019animal\u2019 is well").encode())
 
