@@ -50,9 +50,10 @@ KiB, MiB, GiB = 1024, 1024**2, 1024**3
 MAX_DECOMPRESSED = 4 * GiB
 MAX_RATIO = 1000
 RATIO_GRACE = 64 * MiB
-# A file a loader reads whole (one conversation) may not be larger than this once
-# decompressed, so one file never needs more memory than a few times this.
-MAX_WHOLE_FILE = 64 * MiB
+# A file a loader reads whole (one conversation of a text layout) may not be larger
+# than this once decompressed: reading one takes up to about 25 times its size (a
+# Turn per line of a fork log), so 16 MiB keeps a scan near 400 MB.
+MAX_WHOLE_FILE = 16 * MiB
 # How long a pipe or device named on the command line may stay silent before it is skipped.
 PIPE_WAIT_SECONDS = 10.0
 
@@ -177,10 +178,7 @@ def read_whole(stream: BinaryIO, limit: int, held: int = 0) -> bytes:
     pass `limit` bytes (never holding more)."""
     data = read_up_to(stream, limit - held + 1)
     if held + len(data) > limit:
-        raise InputTooLarge(
-            f"too large to read whole (more than {format_size(limit)}; "
-            "only JSON arrays and JSON Lines are read in pieces)"
-        )
+        raise InputTooLarge(f"too large to read whole (more than {format_size(limit)})")
     return data
 
 
