@@ -18,8 +18,8 @@ from backrooms_scan.report import OUTPUT_FORMATS, ReportOptions, make_reporter
 from backrooms_scan.report.base import Reporter
 from backrooms_scan.report.destination import report_destination
 from backrooms_scan.report.problems import ProblemLog
-from backrooms_scan.report.progress import LazyProgress
-from backrooms_scan.scan import ScanOptions, run_scan
+from backrooms_scan.report.progress import ScanProgress
+from backrooms_scan.scan import ScanOptions, run_scan, scan_units, unit_size
 from backrooms_scan.select import Selection
 from backrooms_scan.status import ExitStatus, Failure
 from backrooms_scan.tally import Tally, result_from_state, state_of
@@ -197,8 +197,11 @@ def execute(request: ScanRequest, env: Environment) -> int:
     check_thresholds(request.thresholds, tally.summary())
     states: list[dict] = []  # filled as the scan goes; written out by the json reporter
     options = shard_report_options(request, states) if request.shard else request.report
-    problems = ProblemLog(env.stderr, env.program_name, quiet=request.quiet,
-                          grouped=env.stderr_isatty and not request.verbose)
+    units = scan_units(request.paths, request.shard)
+    progress = ScanProgress(progress_console(env) if request.progress else None,
+                            {index: unit_size(unit) for index, unit in units})
+    problems = ProblemLog(progress if request.progress else env.stderr, env.program_name,
+                          quiet=request.quiet, grouped=env.stderr_isatty and not request.verbose)
     silent = request.quiet and request.output in (None, "-")
     interrupted: KeyboardInterrupt | None = None
     values_seen: set[tuple[str, str]] = set()
@@ -206,11 +209,11 @@ def execute(request: ScanRequest, env: Environment) -> int:
         with report_destination(None if silent else request.output, env.stdout) as out:
             reporter = Reporter(out, options) if silent else make_reporter(
                 request.output_format, out, options)
-            with LazyProgress(enabled=request.progress, stderr=env.stderr) as progress:
+            with progress:
                 try:
                     with closing(run_scan(request.paths, request.sets, request.scan,
                                           jobs=request.jobs, shard=request.shard,
-                                          stdin=env.stdin)) as results:
+                                          stdin=env.stdin, units=units)) as results:
                         for unit, result in results:
                             records = tally.add(result)
                             problems.add(result)
@@ -218,7 +221,7 @@ def execute(request: ScanRequest, env: Environment) -> int:
                             reporter.file_done(result, records)
                             if request.shard:
                                 states.append(state_of(result, unit))
-                            progress.advance(result.path)
+                            progress.advance(unit, result)
                 except KeyboardInterrupt as error:
                     interrupted = error
             problems.finish()
@@ -245,6 +248,13 @@ def execute(request: ScanRequest, env: Environment) -> int:
     if not summary["files_scanned"] and not tally.errors and not request.shard:
         env.error(nothing_found(request.paths, summary["files_skipped"]))
     return exit_status(tally, summary, request.thresholds, env)
+
+
+def progress_console(env: Environment):
+    """stderr as the terminal it is; the bar is shown only when it is one."""
+    from rich.console import Console
+
+    return Console(file=env.stderr, force_terminal=True, width=env.terminal_width)
 
 
 def nothing_found(paths: list[str], skipped: int) -> str:

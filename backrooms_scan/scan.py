@@ -13,6 +13,7 @@ import io
 import itertools
 import multiprocessing
 import os
+import stat
 from collections import Counter, deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -339,6 +340,40 @@ def in_shard(index: int, shard: tuple[int, int] | None) -> bool:
     return shard is None or index % shard[1] == shard[0] - 1
 
 
+Unit = tuple[int, "str | walk.PathError | walk.Skipped"]
+
+
+def scan_units(paths: Sequence[str], shard: tuple[int, int] | None = None) -> list[Unit]:
+    """The units a scan reads, each with its index in walk order; what `run_scan` goes through."""
+    return [(i, u) for i, u in enumerate(iter_units(paths)) if in_shard(i, shard)]
+
+
+@dataclass(frozen=True)
+class UnitSize:
+    """A unit's share of the work: its bytes on disk, and whether it is one file.
+
+    Archives, stdin and pipes are not: they stream files whose number is known only at
+    their end. Unreadable and skipped units are one file of no bytes."""
+
+    size: int
+    one_file: bool
+
+
+def unit_size(unit: str | walk.PathError | walk.Skipped) -> UnitSize:
+    """What stat and the name tell of a unit, without opening it."""
+    if not isinstance(unit, str):
+        return UnitSize(0, True)
+    if unit == "-":
+        return UnitSize(0, False)
+    try:
+        info = os.stat(unit)
+    except OSError:
+        return UnitSize(0, True)
+    name = walk.strip_compression_suffix(os.path.basename(unit))
+    archive = walk.archive_kind(name, b"") is not None
+    return UnitSize(info.st_size, stat.S_ISREG(info.st_mode) and not archive)
+
+
 def run_scan(
     paths: Sequence[str],
     sets: Sequence[PatternSet],
@@ -347,9 +382,11 @@ def run_scan(
     jobs: int = 1,
     shard: tuple[int, int] | None = None,
     stdin: BinaryIO | None = None,
+    units: list[Unit] | None = None,
 ) -> Iterator[tuple[int, FileResult]]:
-    """Every file's result in input order, with the index of the unit it came from."""
-    units = [(i, u) for i, u in enumerate(iter_units(paths)) if in_shard(i, shard)]
+    """Every file's result in input order, with the index of the unit it came from;
+    `units` are those `scan_units(paths, shard)` gives, if the caller has them already."""
+    units = scan_units(paths, shard) if units is None else units
     scanner = Scanner(sets, options)
     named = set(paths)
     pool = _pool(jobs, sets, options) if jobs > 1 and len(units) > 1 else None
