@@ -84,7 +84,7 @@ def _resolve_engine(requested: str) -> str:
     if requested not in ENGINES:
         raise ValueError(f"unknown engine '{requested}' (choose from: auto, {', '.join(ENGINES)})")
     if requested not in available:
-        hint = "pip install 'backrooms-scan[fast]'" if requested == "ahocorasick_rs" else ""
+        hint = "pip install ahocorasick-rs" if requested == "ahocorasick_rs" else ""
         raise ValueError(
             f"engine '{requested}' is not installed ({hint or 'pip install pyahocorasick'})"
         )
