@@ -241,6 +241,16 @@ def test_utf16_with_bom_is_decoded():
     assert rows(conversation) == [("user", SPOKEN, None, "café — gate", 1, 1)]
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_bom_is_decoded_as_the_file_text_is(encoding):
+    text = json.dumps({"messages": [{"role": "user", "content": "café — gate gate"}]},
+                      ensure_ascii=False)
+    doc = Document.from_bytes("export.json", text.encode(encoding))
+    [conversation] = chatjson.load(doc)
+    assert [(turn.speaker, turn.text) for turn in conversation.turns] == [
+        ("user", "café — gate gate")]
+
+
 def test_crlf_jsonl_lines_are_numbered_like_lf_ones():
     conversations, doc = load_fixture("crlf.jsonl")
     assert [(c.id, c.turns[0].text, c.turns[0].line) for c in conversations] == [
@@ -870,6 +880,12 @@ def test_forty_thousand_open_brackets_are_refused_without_taking_memory():
         tracemalloc.stop()
     assert error.reason == f"JSON nested deeper than {chatjson.MAX_NESTING} levels is not read"
     assert peak < 20_000_000
+
+
+def test_deep_nesting_after_leading_white_space_is_refused_with_its_reason():
+    data = b" " * 10 + b"[" * 40_000
+    error = skip_reason(Document.from_bytes("deep.json", data))
+    assert error.reason == f"JSON nested deeper than {chatjson.MAX_NESTING} levels is not read"
 
 
 @pytest.mark.parametrize("layout", ["array", "jsonl", "document"])

@@ -54,7 +54,7 @@ from typing import BinaryIO
 
 import ijson
 
-from backrooms_scan.decode import Document
+from backrooms_scan.decode import Document, sniff_encoding
 from backrooms_scan.json_layout import JsonLayout
 from backrooms_scan.model import Conversation, Role, SkipFile, Turn
 
@@ -83,13 +83,6 @@ INT_DIGITS_LIMIT = getattr(sys, "get_int_max_str_digits", lambda: None)() or Non
 SYSTEM_ROLES = frozenset({"system", "developer"})
 TIMESTAMP_KEYS = ("started_at", "timestamp", "created_at")
 
-_UTF8_BOM = codecs.BOM_UTF8
-_WIDE_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
 _JSON_WHITESPACE = re.compile(r"[ \t\r\n]*")
 
 
@@ -112,8 +105,9 @@ def load(doc: Document, layout: JsonLayout | None = None) -> Iterator[Conversati
     Raises SkipFile when the file holds no conversation-shaped object, or is
     broken JSON before any conversation was read.
     """
-    prefix, stream = _opening_bytes(doc.stream)
-    checked = _Utf8Check(stream, 3 if doc.head.startswith(_UTF8_BOM) else 0)
+    encoding, bom = sniff_encoding(doc.head)
+    prefix, stream = _opening_bytes(doc.stream, encoding, bom)
+    checked = _Utf8Check(stream, bom if encoding == "utf-8" else 0)
     checked.feed(prefix)
     stream = io.BufferedReader(checked, CHUNK_SIZE)
     first = prefix.lstrip()[:1]
@@ -741,9 +735,9 @@ def _with_only_flag(records: Iterable[_Record]) -> Iterator[tuple[_Record, bool]
 
 def _array_records(prefix: bytes, stream: BinaryIO) -> Iterator[_Record]:
     """The items of a top-level array, streamed one at a time."""
-    source = _ArraySource(prefix, stream)
     number = 0
     try:
+        source = _ArraySource(prefix, stream)  # checks the nesting of `prefix` at once
         # use_float: without it the C backend crashes on an integer longer than Python
         # reads (4,301 digits); with it, an integer beyond 64 bits is a parse error.
         for value in _ijson_backend().items(source, "item", use_float=True):
@@ -971,17 +965,16 @@ def _line_of(refusal: str) -> int | None:
 # --- byte streams --------------------------------------------------------------------
 
 
-def _opening_bytes(stream: BinaryIO) -> tuple[bytes, BinaryIO]:
+def _opening_bytes(stream: BinaryIO, encoding: str, bom: int) -> tuple[bytes, BinaryIO]:
     """The bytes up to the first non-whitespace one (BOM dropped), and the stream to go on with.
 
-    A UTF-16/32 file is decoded whole and re-encoded as UTF-8, as it is rare and small.
+    `encoding` and `bom` are what `decode.sniff_encoding` found in the head. A
+    UTF-16/32 file is decoded whole and re-encoded as UTF-8, as it is rare and small.
     """
-    prefix = _read_at_least(stream, 4, b"")
-    wide = next((encoding for bom, encoding in _WIDE_BOMS if prefix.startswith(bom)), None)
-    if wide is not None:
+    prefix = _read_at_least(stream, 4, b"")[bom:]
+    if encoding != "utf-8":
         data = prefix + b"".join(iter(lambda: stream.read(CHUNK_SIZE), b""))
-        prefix, stream = b"", io.BytesIO(data.decode(wide, errors="replace").encode("utf-8"))
-    prefix = prefix.removeprefix(_UTF8_BOM)
+        prefix, stream = b"", io.BytesIO(data.decode(encoding, errors="replace").encode("utf-8"))
     while not prefix.lstrip():
         chunk = stream.read(CHUNK_SIZE)
         if not chunk:
