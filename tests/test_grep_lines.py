@@ -1,0 +1,63 @@
+"""`-f grep` prints the line of the hit: for turns that are not verbatim slices of the
+source (JSON strings, HTML), the line of the turn's own text that holds the hit, located
+at the turn's start, since the source position inside the turn is not known."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+from mock_environment import invoke
+
+FIXTURES = Path(__file__).parent / "fixtures"
+RUNNER_PAGE = FIXTURES / "multiagent_html" / "conversation_full_runner_output.html"
+
+
+def grep_lines(path: str) -> list[tuple[int, int, str, str]]:
+    done = invoke("scan", path, "-f", "grep", "-j", "1")
+    assert done.status == 0, done.stderr
+    found = []
+    for line in done.stdout.splitlines():
+        rest = line[len(path) + 1:]
+        number, column, rule, text = rest.split(":", 3)
+        found.append((int(number), int(column), rule, text))
+    return found
+
+
+def matches(path: str) -> list[dict]:
+    done = invoke("scan", path, "-f", "jsonl", "-j", "1")
+    return [event["data"] for event in map(json.loads, done.stdout.splitlines())
+            if event["type"] == "match"]
+
+
+def test_an_html_hit_prints_its_own_line_of_the_turn_not_the_turn_first_or_next_line():
+    page = RUNNER_PAGE.read_text(encoding="utf-8").splitlines()
+    printed = grep_lines(str(RUNNER_PAGE))
+    hits = matches(str(RUNNER_PAGE))
+    assert len(printed) == len(hits) >= 2
+    for (number, column, rule, text), hit in zip(printed, hits, strict=True):
+        assert (number, column, rule) == (hit["line"], hit["column"], f"{hit['set']}/{hit['pattern']}")
+        # An independent reading: the page line holds the turn's <div class="content">;
+        # its text lines are the pieces between <br>s.
+        content = re.search(r'<div class="content">(.*?)</div>', page[number - 1]).group(1)
+        pieces = [html.unescape(piece) for piece in content.split("<br>")]
+        holding = [piece for piece in pieces if hit["match"].lower() in piece.lower()]
+        assert text == holding[-1], (text, pieces)
+    assert printed[0][3] == "gate gate paragate"  # not "we stand at the gate", the turn's first
+
+
+def test_a_json_string_hit_prints_its_own_line_of_the_string(tmp_path):
+    source = tmp_path / "chat.json"
+    value = "the first line\nthe second: gate gate paragate\nthe third"
+    source.write_text(json.dumps({"id": "c", "model": "claude-3-opus-20240229", "conversations": [
+        {"from": "human", "value": "hello"}, {"from": "gpt", "value": value}]}, indent=1),
+        encoding="utf-8")
+
+    printed = grep_lines(str(source))
+
+    assert printed, "a hit expected"
+    for number, column, _rule, text in printed:
+        assert (number, column) == (1, 1)  # where the conversation's object opens
+        assert text == "the second: gate gate paragate"
