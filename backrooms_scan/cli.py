@@ -114,7 +114,8 @@ def pattern_options(command):
     command = click.option("-p", "--patterns", "pattern_paths", multiple=True, metavar="FILE_OR_DIR",
                            help="Add a YAML pattern set (a directory adds every *.yaml in it).")(command)
     return click.option("--set", "set_names", multiple=True, metavar="NAME",
-                        help="Use this shipped pattern set (repeatable; default: all shipped).")(command)
+                        help="Use this pattern set, shipped or loaded with -p (repeatable; default: all "
+                             "shipped).")(command)
 
 
 def load_sets(pattern_paths, set_names):

@@ -118,13 +118,17 @@ class PatternError(Exception):
 
 
 class UnknownPatternSet(PatternError):
-    """A set asked for by name that is not shipped; `available` lists the shipped names."""
+    """A set asked for by name that is neither shipped nor loaded with -p; `available`
+    lists both kinds of names."""
 
-    def __init__(self, name: str, available: Sequence[str]):
+    def __init__(self, name: str, shipped: Sequence[str], loaded: Sequence[str] = ()):
+        available = sorted({*shipped, *loaded})
         close = difflib.get_close_matches(name, available, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
-        message = f"no shipped pattern set named '{name}' ({hint}available: {', '.join(available)})"
-        super().__init__(name, None, None, message)
+        listed = f"shipped: {', '.join(sorted(shipped))}"
+        if loaded:
+            listed += f"; from -p: {', '.join(sorted(loaded))}"
+        super().__init__(name, None, None, f"no pattern set named '{name}' ({hint}{listed})")
         self.name = name
         self.available = tuple(available)
 
@@ -703,7 +707,7 @@ def load_pattern_sets(paths: Sequence[str] = (), names: Sequence[str] = ()) -> l
             if name in loaded:
                 continue  # a set of -p, named to say it is wanted: it is there already
             if name not in shipped:
-                raise UnknownPatternSet(name, sorted(shipped.keys() | loaded))
+                raise UnknownPatternSet(name, list(shipped), list(loaded))
             chosen.append(shipped[name])
     elif not paths:
         chosen = shipped_sets()

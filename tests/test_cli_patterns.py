@@ -60,9 +60,9 @@ def test_set_names_a_set_loaded_with_p_or_a_shipped_one(in_tmp):
         "mine", "more", *["heart-sutra-mantra"] * 5]
     unknown = invoke("scan", TRANSCRIPT, "-p", "good", "--set", "mines")
     assert unknown.status == 2
-    assert unknown.stderr == ("backrooms-scan: mines: no shipped pattern set named 'mines' "
-                              "(did you mean 'mine'? available: animal-welfare, bodhisattva-vow, "
-                              "heart-sutra-mantra, mine, more)\n")
+    assert unknown.stderr == ("backrooms-scan: mines: no pattern set named 'mines' "
+                              "(did you mean 'mine'? shipped: animal-welfare, bodhisattva-vow, "
+                              "heart-sutra-mantra; from -p: mine, more)\n")
 
 
 def test_a_name_clash_names_both_files(in_tmp):

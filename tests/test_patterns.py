@@ -316,11 +316,20 @@ class TestChoosingSets:
         with pytest.raises(UnknownPatternSet) as raised:
             load_pattern_sets([], ["bodhisattva"])
         assert str(raised.value) == (
-            "bodhisattva: no shipped pattern set named 'bodhisattva' (did you mean"
-            " 'bodhisattva-vow'? available: animal-welfare, bodhisattva-vow,"
+            "bodhisattva: no pattern set named 'bodhisattva' (did you mean"
+            " 'bodhisattva-vow'? shipped: animal-welfare, bodhisattva-vow,"
             " heart-sutra-mantra)"
         )
         assert raised.value.available == tuple(SHIPPED_NAMES)
+
+    def test_unknown_name_lists_the_sets_of_p_apart_from_the_shipped(self):
+        with pytest.raises(UnknownPatternSet) as raised:
+            load_pattern_sets([str(FIXTURES / "valid.yaml")], ["test-vow"])
+        assert str(raised.value) == (
+            "test-vow: no pattern set named 'test-vow' (did you mean 'test-vows'? shipped:"
+            " animal-welfare, bodhisattva-vow, heart-sutra-mantra; from -p: test-vows)"
+        )
+        assert raised.value.available == tuple(sorted([*SHIPPED_NAMES, "test-vows"]))
 
     def test_two_sets_with_one_name_are_refused(self):
         directory = FIXTURES / "same-name"
