@@ -154,9 +154,10 @@ class Scanner:
             fmt = self._format_of(doc, explicit)
             piece.format = fmt.name
             match = data is None or not self._needs_no_matching(doc, fmt, data)
+            outline = None if match or fmt.outline is None else fmt.outline(doc, data)
             del data
             held = 0
-            for conversation in fmt.load(doc):
+            for conversation in [outline] if outline else fmt.load(doc):
                 read_any = True
                 held += self._scan_conversation(conversation, piece, match)
                 if held > PIECE_TEXT_LIMIT or len(piece.selected_by_conversation) > PIECE_CONVERSATIONS:

@@ -33,6 +33,9 @@ class Format:
     load: Callable[[Document], Iterator[Conversation]]
     description: str = ""
     binary: bool = False  # its files are binary: not to be skipped as "binary file"
+    # Counting only: the conversation with its turns' attribution but not their texts, read
+    # from the file's bytes, or None when the full `load` is needed to be sure.
+    outline: Callable[[Document, bytes], Conversation | None] | None = None
 
 
 @cache

@@ -67,7 +67,7 @@ from html.parser import HTMLParser
 from itertools import pairwise
 from typing import NamedTuple
 
-from backrooms_scan.decode import Document
+from backrooms_scan.decode import Document, may_hold_mojibake, sniff_encoding
 from backrooms_scan.formats import Format
 from backrooms_scan.formats.positions import LineLocator, at_line_starts, first_at_line_start
 from backrooms_scan.model import Conversation, Role, SkipFile, Turn
@@ -924,9 +924,227 @@ def _conversation(path: str, fmt: str, transcript: Transcript, *names: str | Non
     )
 
 
+# ---------------------------------------------------------------- accounting from the bytes
+
+JSON_TOKEN_BYTES = re.compile(JSON_TOKEN.pattern.encode(), re.DOTALL)
+ASCII_BLANK = b" \t\n\r\x0b\x0c"
+
+
+def outline_text(doc: Document, data: bytes) -> Conversation | None:
+    """The conversation of a dump text file with every turn's speaker, role and model but
+    no text (each turn's text is empty and its line 0), read from the file's bytes `data`:
+    what counting needs, without decoding the turns. Tag lines, the header and CONTEXT
+    values are decoded alone; the rules are those of `parse_transcript`, whose helpers do
+    the deciding.
+
+    None when the full reading is needed to be sure: content that decoding would change
+    (invalid UTF-8, NUL, terminal escapes, mojibake to repair), a page without tag lines,
+    or anything that gives a notice.
+    """
+    data = _plain_utf8(doc, data)
+    if data is None:
+        return None
+    tags = _tag_lines_in_bytes(data)
+    if not tags:
+        return None
+    tags, contexts = _tags_outside_context_bytes(data, tags)
+    header = _read_header(data[: tags[0].start].decode("utf-8"))
+    if header.unread_line is not None:
+        return None
+    prompt_actors = _prompt_actors(tags, header.models)
+    speakers = _speakers(tags, header, prompt_actors, _closing_tag_lines(data))
+    pieces = _outline_pieces(data, tags, speakers, prompt_actors, contexts)
+    if pieces is None:
+        return None
+    chrome_name = _file_name_in(header.chrome) if header.chrome else None
+    transcript = Transcript(
+        pieces=pieces,
+        scenario=_chrome_scenario(header.chrome, chrome_name) if header.chrome else None,
+        file_name=header.chrome[chrome_name.start : chrome_name.end] if chrome_name else None,
+        actors=tuple(header.actors),
+        models=tuple(header.models),
+    )
+    return _conversation(doc.path, TEXT_FORMAT, transcript, doc.name)
+
+
+def _plain_utf8(doc: Document, data: bytes) -> bytes | None:
+    """The content as `read_text` would see it, still in bytes (no BOM, LF line ends), when
+    decoding it changes nothing else and gives no notice; else None."""
+    encoding, bom = sniff_encoding(doc.head)
+    if encoding != "utf-8" or b"\x00" in data or b"\x1b" in data:
+        return None
+    if doc.fix_text and may_hold_mojibake(data, encoding):
+        return None
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    data = data[bom:]
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return data
+
+
+def _tag_lines_in_bytes(data: bytes) -> list[Tag]:
+    """`tag_lines` of the decoded text, at byte offsets: only lines that start with `<` and
+    end with `>` are decoded, and TAG_LINE decides."""
+    tags = []
+    size = len(data)
+    for start in _angle_line_starts(data):
+        end = data.find(b"\n", start)
+        end = size if end == -1 else end
+        line = data[start:end].rstrip(b" \t")
+        if line.endswith(b">") and len(line) <= 4 * MAX_NAME + 2:  # a name is 4 bytes a character at most
+            found = TAG_LINE.match(line.decode("utf-8"))
+            if found and (name := found.group(1).strip()):
+                tags.append(Tag(start, min(end + 1, size), name))
+    return tags
+
+
+def _angle_line_starts(data: bytes) -> Iterator[int]:
+    if data.startswith(b"<"):
+        yield 0
+    position = data.find(b"\n<")
+    while position != -1:
+        yield position + 1
+        position = data.find(b"\n<", position + 1)
+
+
+def _closing_tag_lines(data: bytes) -> str:
+    """The decoded lines that hold `</`: all `closing_tags` needs to read."""
+    lines = []
+    position = data.find(b"</")
+    while position != -1:
+        end = data.find(b"\n", position)
+        end = len(data) if end == -1 else end
+        lines.append(data[data.rfind(b"\n", 0, position) + 1 : end].decode("utf-8"))
+        position = data.find(b"</", end)
+    return "\n".join(lines)
+
+
+def _is_blank(data: bytes, start: int, end: int) -> bool:
+    """Whether `data[start:end]` decodes to white space only (str's idea of it)."""
+    rest = data[start:end].strip(ASCII_BLANK)
+    if not rest:
+        return True
+    if rest[0] < 0x80 and not 0x1C <= rest[0] <= 0x1F:
+        return False
+    return not rest.decode("utf-8").strip()
+
+
+def _tags_outside_context_bytes(data: bytes, tags: list[Tag]) -> tuple[list[Tag], dict[int, object]]:
+    """`_without_tags_inside_context` on the bytes; a CONTEXT reading is a ContextList, or
+    None for anything else (which the outline leaves to the full reading unless blank)."""
+    kinds = {name: kind for name in {tag.name for tag in tags} if (kind := _prompt_kind(name))}
+    context_names = {name for name, (_, kind) in kinds.items() if kind == "CONTEXT"}
+    contexts: dict[int, object] = {}
+    if not context_names:
+        return tags, contexts
+    prompt_starts = [tag.start for tag in tags if tag.name in kinds]
+    kept: list[Tag] = []
+    value_end = 0
+    for tag in tags:
+        if tag.start < value_end:
+            continue
+        kept.append(tag)
+        if tag.name in context_names:
+            following = bisect_right(prompt_starts, tag.start)
+            limit = prompt_starts[following] if following < len(prompt_starts) else len(data)
+            reading = _read_context_bytes(data, tag.body, limit)
+            contexts[tag.start] = reading
+            if reading is not None:
+                value_end = reading.end
+    return kept, contexts
+
+
+def _read_context_bytes(data: bytes, start: int, limit: int) -> ContextList | None:
+    """`read_context` on the bytes, when it gives a list: the JSON value's end found on the
+    bytes, the value alone decoded and read. Messages keep only their text."""
+    while start < limit and data[start] in ASCII_BLANK:
+        start += 1
+    end = _json_value_end(data, start, limit)
+    if end is None:
+        return None
+    value = data[start:end].decode("utf-8")
+    span = json_value_span(value, 0, len(value))
+    if span is None:
+        return None
+    elements = _elements(span[1])
+    if isinstance(elements, NotJson):
+        return None
+    messages = [Message(start, _content_text(item.get("content")) if isinstance(item, dict)
+                        else None, start, True) for _, item, _ in elements]
+    return ContextList(messages, end)
+
+
+def _json_value_end(data: bytes, start: int, limit: int) -> int | None:
+    """Where the JSON array or object at `start` ends, as `json_value_span` finds it."""
+    if not data.startswith((b"[", b"{"), start):
+        return None
+    depth = 0
+    for token in JSON_TOKEN_BYTES.finditer(data, start, limit):
+        char = token.group()[:1]
+        if char == b'"':
+            if token.end() - token.start() == 1:
+                return None
+        elif char in (b"[", b"{"):
+            depth += 1
+        elif char in (b"]", b"}"):
+            depth -= 1
+            if depth == 0:
+                return token.end()
+    return None
+
+
+def _outline_pieces(data: bytes, tags: list[Tag], speakers: _Speakers,
+                    prompt_actors: dict[str, tuple[str, str | None]],
+                    contexts: dict[int, object]) -> list[Piece] | None:
+    """`_PieceReader.read` without texts; None where it would give a notice."""
+    names = set(speakers.names)
+    headers = [tag for tag in tags if tag.name in names or tag.name in prompt_actors]
+    if not headers:
+        return None
+    if not _is_blank(data, tags[0].start, headers[0].start):
+        return None
+    first_turn = next((tag for tag in headers if tag.name not in prompt_actors), None)
+    pieces: list[Piece] = []
+    model_of = speakers.model_of
+    for tag, following in zip(headers, headers[1:] + [None]):
+        end = following.start if following else len(data)
+        if tag.name not in prompt_actors:
+            pieces.append(Piece(tag.name, Role.SPOKEN, "", 0, 1, model_of(tag.name)))
+            continue
+        actor, tag_model = prompt_actors[tag.name]
+        model = tag_model or model_of(actor)
+        if tag.name.endswith("SYSTEM"):
+            if not _is_blank(data, tag.body, end):
+                pieces.append(Piece(actor, Role.SYSTEM, "", 0, 1, model))
+            continue
+        reading = contexts[tag.start]
+        if reading is None:
+            if not _is_blank(data, tag.body, end):
+                return None
+            continue
+        for message in reading.messages:
+            if message.text is None:
+                return None
+            if message.text.strip():
+                pieces.append(Piece(actor, Role.CONTEXT, "", 0, 1, model))
+        if not _is_blank(data, reading.end, end):
+            opening = following is first_turn
+            speaker = speakers.opener(first_turn.name if first_turn else None) if opening else None
+            if speaker is None:
+                return None
+            pieces.append(Piece(speaker, Role.SPOKEN, "", 0, 1, model_of(speaker),
+                                speaker_inferred=True))
+    return pieces
+
+
 FORMATS = [
     Format(TEXT_FORMAT, sniff_text, load_text,
-           "Format A: original dump text files (actors:/models: header, <actor> turns)."),
+           "Format A: original dump text files (actors:/models: header, <actor> turns).",
+           outline=outline_text),
     Format(HTML_FORMAT, sniff_html, load_html,
            "Format A as scraped site pages: HTML with the transcript in <pre class=\"dream\">."),
 ]
