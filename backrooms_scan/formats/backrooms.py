@@ -927,6 +927,9 @@ def _conversation(path: str, fmt: str, transcript: Transcript, *names: str | Non
 # ---------------------------------------------------------------- accounting from the bytes
 
 JSON_TOKEN_BYTES = re.compile(JSON_TOKEN.pattern.encode(), re.DOTALL)
+TAG_LINE_BYTES = re.compile(rb"<([^<>\n]{1,%d})>[ \t]*$" % (4 * MAX_NAME), re.MULTILINE)
+NEWLINE_TAG_LINE_BYTES = re.compile(b"\n" + TAG_LINE_BYTES.pattern, re.MULTILINE)
+CLOSING_TAG_BYTES = re.compile(rb"</([^<>\n]{1,%d})>" % (4 * MAX_NAME))
 ASCII_BLANK = b" \t\n\r\x0b\x0c"
 
 
@@ -987,40 +990,21 @@ def _plain_utf8(doc: Document, data: bytes) -> bytes | None:
 
 
 def _tag_lines_in_bytes(data: bytes) -> list[Tag]:
-    """`tag_lines` of the decoded text, at byte offsets: only lines that start with `<` and
-    end with `>` are decoded, and TAG_LINE decides."""
-    tags = []
+    """`tag_lines` of the decoded text, at byte offsets. A name of at most MAX_NAME
+    characters has at most 4 bytes each, so the bytes pattern finds every tag line and the
+    decoded name's length decides."""
     size = len(data)
-    for start in _angle_line_starts(data):
-        end = data.find(b"\n", start)
-        end = size if end == -1 else end
-        line = data[start:end].rstrip(b" \t")
-        if line.endswith(b">") and len(line) <= 4 * MAX_NAME + 2:  # a name is 4 bytes a character at most
-            found = TAG_LINE.match(line.decode("utf-8"))
-            if found and (name := found.group(1).strip()):
-                tags.append(Tag(start, min(end + 1, size), name))
-    return tags
-
-
-def _angle_line_starts(data: bytes) -> Iterator[int]:
-    if data.startswith(b"<"):
-        yield 0
-    position = data.find(b"\n<")
-    while position != -1:
-        yield position + 1
-        position = data.find(b"\n<", position + 1)
+    found = [first] if (first := TAG_LINE_BYTES.match(data)) else []
+    found += NEWLINE_TAG_LINE_BYTES.finditer(data)
+    return [Tag(match.start(1) - 1, min(match.end() + 1, size), name)
+            for match in found
+            if len(raw := match.group(1).decode("utf-8")) <= MAX_NAME and (name := raw.strip())]
 
 
 def _closing_tag_lines(data: bytes) -> str:
-    """The decoded lines that hold `</`: all `closing_tags` needs to read."""
-    lines = []
-    position = data.find(b"</")
-    while position != -1:
-        end = data.find(b"\n", position)
-        end = len(data) if end == -1 else end
-        lines.append(data[data.rfind(b"\n", 0, position) + 1 : end].decode("utf-8"))
-        position = data.find(b"</", end)
-    return "\n".join(lines)
+    """The closing tags of the decoded text, one a line: all `closing_tags` needs to read."""
+    return "\n".join(f"</{raw}>" for match in CLOSING_TAG_BYTES.finditer(data)
+                     if len(raw := match.group(1).decode("utf-8")) <= MAX_NAME)
 
 
 def _is_blank(data: bytes, start: int, end: int) -> bool:
