@@ -8,6 +8,7 @@ import dataclasses
 import importlib.util
 import json
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -241,3 +242,23 @@ def test_a_scan_of_files_without_keys_decodes_only_what_the_outline_declines(mon
                 if backrooms.outline_text(Document.from_bytes(str(path), path.read_bytes()),
                                           path.read_bytes())}
     assert outlined and not outlined & set(decoded)
+
+
+HOSTILE = {
+    "unbalanced contexts": lambda n: "actors: a, b\n" + "<a#CONTEXT>\n[ [ \"\n" * n + "<a>\nhi\n",
+    "tag pairs": lambda n: "actors: a, b\n" + "<a>\n</a> <b>\n" * n,
+    "long names": lambda n: "actors: a, b\n<a>\n" + f"<{'é' * 300}>\n</{'é' * 300}>\n" * n,
+}
+
+
+@pytest.mark.parametrize("build", HOSTILE.values(), ids=HOSTILE)
+def test_hostile_files_are_outlined_in_linear_time(build):
+    def seconds(n: int) -> float:
+        data = build(n).encode()
+        start = time.perf_counter()
+        assert_outline_agrees("x.txt", data)
+        return time.perf_counter() - start
+
+    small = min(seconds(2_000) for _ in range(2))
+    large = min(seconds(8_000) for _ in range(2))
+    assert large < 10 * small + 0.05, (small, large)
