@@ -315,10 +315,14 @@ def _inline_headers(text: str) -> list[Tag]:
                        or 1 <= (_position(name) or 0) <= highest)
 
 
-def _without_tags_inside_context(text: str, tags: list[Tag]) -> tuple[list[Tag], dict[int, object]]:
+def _without_tags_inside_context(
+    text: str | bytes, tags: list[Tag], read: Callable | None = None,
+) -> tuple[list[Tag], dict[int, object]]:
     """The tags that are not inside a CONTEXT block's JSON value, and each CONTEXT tag's
-    reading (by tag start): a `ContextList`, a `NotJson` saying why not, or None when the
-    block does not start with a JSON list."""
+    reading (by tag start) by `read` (default `read_context`): a `ContextList`, a `NotJson`
+    saying why not, or None when the block does not start with a JSON list. The outline
+    passes its bytes and `_read_context_bytes`."""
+    read = read or read_context
     kinds = {name: kind for name in {tag.name for tag in tags} if (kind := _prompt_kind(name))}
     contexts: dict[int, object] = {}
     context_names = {name for name, (_, kind) in kinds.items() if kind == "CONTEXT"}
@@ -335,7 +339,7 @@ def _without_tags_inside_context(text: str, tags: list[Tag]) -> tuple[list[Tag],
             # A JSON value runs at most to the next prompt tag: a scan that fails stops there.
             following = bisect_right(prompt_starts, tag.start)
             limit = prompt_starts[following] if following < len(prompt_starts) else len(text)
-            reading = read_context(text, tag.body, limit)
+            reading = read(text, tag.body, limit)
             contexts[tag.start] = reading
             if isinstance(reading, ContextList):
                 value_end = reading.end
@@ -950,7 +954,7 @@ def outline_text(doc: Document, data: bytes) -> Conversation | None:
     tags = _tag_lines_in_bytes(data)
     if not tags:
         return None
-    tags, contexts = _tags_outside_context_bytes(data, tags)
+    tags, contexts = _without_tags_inside_context(data, tags, _read_context_bytes)
     header = _read_header(data[: tags[0].start].decode("utf-8"))
     if header.unread_line is not None:
         return None
@@ -1015,31 +1019,6 @@ def _is_blank(data: bytes, start: int, end: int) -> bool:
     if rest[0] < 0x80 and not 0x1C <= rest[0] <= 0x1F:
         return False
     return not rest.decode("utf-8").strip()
-
-
-def _tags_outside_context_bytes(data: bytes, tags: list[Tag]) -> tuple[list[Tag], dict[int, object]]:
-    """`_without_tags_inside_context` on the bytes; a CONTEXT reading is a ContextList, or
-    None for anything else (which the outline leaves to the full reading unless blank)."""
-    kinds = {name: kind for name in {tag.name for tag in tags} if (kind := _prompt_kind(name))}
-    context_names = {name for name, (_, kind) in kinds.items() if kind == "CONTEXT"}
-    contexts: dict[int, object] = {}
-    if not context_names:
-        return tags, contexts
-    prompt_starts = [tag.start for tag in tags if tag.name in kinds]
-    kept: list[Tag] = []
-    value_end = 0
-    for tag in tags:
-        if tag.start < value_end:
-            continue
-        kept.append(tag)
-        if tag.name in context_names:
-            following = bisect_right(prompt_starts, tag.start)
-            limit = prompt_starts[following] if following < len(prompt_starts) else len(data)
-            reading = _read_context_bytes(data, tag.body, limit)
-            contexts[tag.start] = reading
-            if reading is not None:
-                value_end = reading.end
-    return kept, contexts
 
 
 def _read_context_bytes(data: bytes, start: int, limit: int) -> ContextList | None:

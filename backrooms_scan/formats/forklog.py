@@ -46,7 +46,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from backrooms_scan.decode import Document
-from backrooms_scan.formats.positions import LineLocator, at_line_starts, trimmed_slice
+from backrooms_scan.formats.positions import (
+    LineLocator,
+    at_line_starts,
+    next_line_start,
+    trimmed_slice,
+)
 from backrooms_scan.model import Conversation, Role, SkipFile, Turn
 
 NAME = "forklog"
@@ -199,7 +204,7 @@ def _classify_hash_line(text: str, start: int, line: str) -> Header | None:
         label = label[:-3].rstrip()
     if not label or len(label) > MAX_LABEL_LENGTH:
         return None
-    next_line = _next_line(text, start + len(line))
+    next_line = next_line_start(text, start + len(line))
     if ROUND_LABEL.match(label):
         return Header(start, next_line, Kind.ROUND)
     if not closed:
@@ -479,8 +484,4 @@ def _note_left_out_text(doc: Document, text: str, layout: Layout) -> None:
             doc.notices.add(f"text {where} is not part of any turn", line)
             return
 
-
-def _next_line(text: str, offset: int) -> int:
-    newline = text.find("\n", offset)
-    return len(text) if newline == -1 else newline + 1
 

@@ -37,7 +37,13 @@ from datetime import datetime, timezone
 from itertools import pairwise
 
 from backrooms_scan.decode import Document
-from backrooms_scan.formats.positions import LineLocator, at_line_starts, trimmed_slice
+from backrooms_scan.formats.positions import (
+    LineLocator,
+    at_line_starts,
+    line_of_first_text,
+    next_line_start,
+    trimmed_slice,
+)
 from backrooms_scan.model import Conversation, Role, SkipFile, Turn
 
 NAME = "markdown-chat"
@@ -106,7 +112,7 @@ def load(doc: Document) -> Iterator[Conversation]:
     banner = _read_banner(text, reading.turns[0].line_start)
     if text[banner.end: reading.turns[0].line_start].strip():
         doc.notices.add("text before the first turn is not part of any turn",
-                        _line_of_first_text(text, banner.end))
+                        line_of_first_text(text, banner.end))
     turns = tuple(_iter_turns(doc.path, text, reading.turns, banner))
     yield Conversation(doc.path, doc.path, NAME, turns, scenario=banner.scenario,
                        timestamp=banner.timestamp)
@@ -166,7 +172,7 @@ def _headings(text: str) -> list[Heading]:
         heading = _parse_title(match["title"].strip())
         if heading is not None:
             speaker, key, model, number = heading
-            found.append(Heading(start, _next_line(text, match.end()), len(match["hashes"]),
+            found.append(Heading(start, next_line_start(text, match.end()), len(match["hashes"]),
                                  speaker, key, model, number))
     return found
 
@@ -200,7 +206,7 @@ def _read_banner(text: str, end: int) -> Banner:
     models: dict[str, str] = {}
     offset = 0
     while offset < end:
-        line_end = min(_next_line(text, offset), end)
+        line_end = min(next_line_start(text, offset), end)
         line = text[offset:line_end].strip()
         bold = BOLD_KEY.fullmatch(line)
         if bold:
@@ -264,11 +270,3 @@ def _without_closing_rule(body: str) -> str:
     return body
 
 
-def _line_of_first_text(text: str, offset: int) -> int:
-    rest = text[offset:]
-    return text.count("\n", 0, offset + len(rest) - len(rest.lstrip())) + 1
-
-
-def _next_line(text: str, offset: int) -> int:
-    newline = text.find("\n", offset)
-    return len(text) if newline == -1 else newline + 1

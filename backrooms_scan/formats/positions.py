@@ -57,3 +57,15 @@ def _after_newline(pattern: re.Pattern[str]) -> re.Pattern[str]:
     if not pattern.pattern.startswith("^"):
         raise ValueError(f"not a pattern anchored at a line start: {pattern.pattern!r}")
     return re.compile("\n" + pattern.pattern[1:], pattern.flags)
+
+
+def next_line_start(text: str, offset: int) -> int:
+    """Where the line after the one holding `offset` starts (the text's end on its last line)."""
+    newline = text.find("\n", offset)
+    return len(text) if newline == -1 else newline + 1
+
+
+def line_of_first_text(text: str, offset: int) -> int:
+    """The 1-based line of the first non-blank character at or after `offset`."""
+    rest = text[offset:]
+    return text.count("\n", 0, offset + len(rest) - len(rest.lstrip())) + 1

@@ -39,7 +39,13 @@ from datetime import date, timedelta
 from itertools import pairwise
 
 from backrooms_scan.decode import Document
-from backrooms_scan.formats.positions import LineLocator, at_line_starts, trimmed_slice
+from backrooms_scan.formats.positions import (
+    LineLocator,
+    at_line_starts,
+    line_of_first_text,
+    next_line_start,
+    trimmed_slice,
+)
 from backrooms_scan.model import Conversation, Role, SkipFile, Turn
 
 NAME = "turnlog"
@@ -115,7 +121,7 @@ def load(doc: Document) -> Iterator[Conversation]:
         raise SkipFile("not a turn log: no `Turn N:` line names one of its agents")
     if text[banner.end: turns[0].line_start].strip():
         doc.notices.add("text before the first turn is not part of any turn",
-                        _line_of_first_text(text, banner.end))
+                        line_of_first_text(text, banner.end))
     headers = sorted([*turns, *_runner_lines(text, turns[0].line_start)],
                      key=lambda h: h.line_start)
     day = banner.day or _date_in(doc.name)
@@ -129,7 +135,7 @@ def _candidates(text: str) -> list[Header]:
     for start, match in at_line_starts(TURN_HEADER, text):
         speaker, time = _name_and_time(match["rest"])
         if speaker:
-            found.append(Header(start, _next_line(text, match.end()), speaker,
+            found.append(Header(start, next_line_start(text, match.end()), speaker,
                                 int(match["number"]), time))
     return found
 
@@ -168,7 +174,7 @@ def _read_banner(text: str, end: int) -> Banner:
     values: dict[str, str] = {}
     offset = 0
     while offset < end:
-        line_end = min(_next_line(text, offset), end)
+        line_end = min(next_line_start(text, offset), end)
         line = text[offset:line_end].strip()
         key_line = BANNER_KEY.fullmatch(line)
         if key_line:
@@ -237,11 +243,3 @@ def _iter_turns(path: str, text: str, headers: list[Header], banner: Banner,
         )
 
 
-def _line_of_first_text(text: str, offset: int) -> int:
-    rest = text[offset:]
-    return text.count("\n", 0, offset + len(rest) - len(rest.lstrip())) + 1
-
-
-def _next_line(text: str, offset: int) -> int:
-    newline = text.find("\n", offset)
-    return len(text) if newline == -1 else newline + 1
