@@ -143,10 +143,10 @@ class Prefilter:
         route character or an escape of a character of a key."""
         if self.everything:
             return True
-        residue = data.translate(None, _ASCII)
-        return (self._in_residue(data, residue)
-                or (b"\\" in data and self._escapes_in(data))
-                or self._words.occur_in(data.lower()) or self._pieces.occur_in(data))
+        # The plain search first: it is the cheapest and, in a dense dump, the usual answer.
+        return (self._words.occur_in(data.lower()) or self._pieces.occur_in(data)
+                or self._in_residue(data, data.translate(None, _ASCII))
+                or (b"\\" in data and self._escapes_in(data)))
 
     def screen(self, texts: Sequence[str]) -> Screening:
         """Which of `texts` hold a plain string, and which only route characters."""
@@ -158,11 +158,40 @@ class Prefilter:
         # No plain string holds NUL, so no match runs from one text into the next.
         ends = [*self._words.ends_in(joined.lower()), *self._pieces.ends_in(joined)]
         plain = {bisect_right(starts, end - 1) - 1 for end in ends}
-        for index, data in enumerate(encoded):
-            if (index not in plain and not data.isascii()
-                    and self._in_residue(data, data.translate(None, _ASCII))):
-                plain.add(index)
+        rest = [index for index, data in enumerate(encoded)
+                if index not in plain and not data.isascii()]
+        if rest:
+            found = self._in_residues([encoded[index] for index in rest])
+            plain.update(index for index, hit in zip(rest, found) if hit)
         return Screening(sorted(plain), [])
+
+    def _in_residues(self, texts: list[bytes]) -> list[bool]:
+        """`_in_residue` of each of `texts`, with the route characters of all of them
+        replaced in one pass over their joining (a route character's folding holds no
+        route character and no NUL, so each text comes out as if replaced alone)."""
+        joined = b"\x00".join(texts)
+        if joined.count(b"\x00") != len(texts) - 1:  # a text holds NUL: one at a time
+            return [self._in_residue(data, data.translate(None, _ASCII)) for data in texts]
+        present = self.route.intersection(joined.translate(None, _ASCII).decode("utf-8", "replace"))
+        folded = joined
+        for char in present:
+            encoded = char.encode("utf-8")
+            folded = folded.replace(encoded, self._route_foldings[encoded])
+        foldings = folded.split(b"\x00") if present else texts
+        return [self._residue_holds_word(data, folding)
+                for data, folding in zip(texts, foldings)]
+
+    def _residue_holds_word(self, data: bytes, folding: bytes) -> bool:
+        """`_in_residue` given `data` with its route characters already replaced."""
+        residue = data.translate(None, _ASCII)
+        if not residue:
+            return False
+        if self._wide_words.occur_in(residue):
+            return True
+        if folding == data:  # no route character in it
+            return False
+        return (self._words.occur_in(folding.lower())
+                or self._wide_words.occur_in(folding.translate(None, _ASCII)))
 
     def _in_residue(self, data: bytes, residue: bytes) -> bool:
         """Whether the non-ASCII bytes of `data` hold a word without ASCII, or it holds a
