@@ -81,6 +81,12 @@ def run(program: click.Group, args: list[str], env: Environment) -> int:
     except OSError as error:
         env.error(f"{error.strerror or error}")
         return ExitStatus.ERROR
+    except Exception as error:
+        interrupted = interrupt.found_in(error)
+        if interrupted is None:
+            raise
+        env.error("interrupted")
+        return interrupt.status_of(interrupted)
     return ExitStatus.FOUND if status is None else int(status)
 
 

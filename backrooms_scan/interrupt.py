@@ -61,6 +61,18 @@ def armed() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
+def found_in(error: BaseException) -> Interrupted | None:
+    """The `Interrupted` behind `error`, if a signal caused it: one raised inside an import
+    can come out wrapped (a class body's `__set_name__` turns it into a RuntimeError)."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, Interrupted):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
+
+
 def status_of(interrupt: KeyboardInterrupt) -> int:
     """130 for Ctrl-C (a plain KeyboardInterrupt too), 143 for SIGTERM."""
     return getattr(interrupt, "status", 128 + signal.SIGINT)

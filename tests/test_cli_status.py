@@ -89,3 +89,24 @@ def test_a_folder_of_skipped_files_says_so_with_the_count(tmp_path):
 def test_machine_formats_still_write_their_document_when_nothing_was_found(tmp_path):
     done = invoke("scan", str(tmp_path), "-f", "json")
     assert done.status == 1 and '"files_scanned": 0' in done.stdout
+
+
+# --- a signal that arrives while a command is still importing its modules --------------------
+
+def test_a_signal_wrapped_by_an_import_still_ends_as_an_interruption(monkeypatch):
+    """A signal raised inside a class body comes out as a RuntimeError: it is still 143."""
+    import signal
+
+    from backrooms_scan import interrupt
+    from backrooms_scan import run as run_module
+
+    def import_interrupted_by_sigterm(*args, **kwargs):
+        try:
+            raise interrupt.Interrupted(signal.SIGTERM)
+        except interrupt.Interrupted as error:
+            raise RuntimeError("Error calling __set_name__ on 'Field' instance") from error
+
+    monkeypatch.setattr(run_module, "execute", import_interrupted_by_sigterm)
+    outcome = invoke("scan", TRANSCRIPT, "-p", PATTERNS)
+    assert (outcome.status, outcome.stdout, outcome.stderr) == (
+        143, "", "backrooms-scan: interrupted\n")
