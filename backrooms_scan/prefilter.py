@@ -42,7 +42,7 @@ from __future__ import annotations
 import importlib.util
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
@@ -137,6 +137,8 @@ class Prefilter:
         self._words = _Literals([word.encode("utf-8") for word in sorted(words - wide)])
         self._wide_words = _Literals([word.encode("utf-8") for word in sorted(wide)])
         self._pieces = _Literals([piece.encode("utf-8") for piece in sorted(pieces)])
+        self._route_literals = _Literals(sorted(self._route_foldings))
+        self._reach = max((len(word.encode("utf-8")) for word in words), default=0)
 
     def matches(self, data: bytes) -> bool:
         """Whether the raw bytes `data` (UTF-8, or JSON in UTF-8) hold a plain string, a
@@ -166,48 +168,67 @@ class Prefilter:
         return Screening(sorted(plain), [])
 
     def _in_residues(self, texts: list[bytes]) -> list[bool]:
-        """`_in_residue` of each of `texts`, with the route characters of all of them
-        replaced in one pass over their joining (a route character's folding holds no
-        route character and no NUL, so each text comes out as if replaced alone)."""
-        joined = b"\x00".join(texts)
-        if joined.count(b"\x00") != len(texts) - 1:  # a text holds NUL: one at a time
+        """`_in_residue` of each of `texts`, their route characters found in one search
+        over their joining."""
+        if self._wide_words.has_strings():  # a wide word may not cross a text boundary
             return [self._in_residue(data, data.translate(None, _ASCII)) for data in texts]
-        present = self.route.intersection(joined.translate(None, _ASCII).decode("utf-8", "replace"))
-        folded = joined
-        for char in present:
-            encoded = char.encode("utf-8")
-            folded = folded.replace(encoded, self._route_foldings[encoded])
-        foldings = folded.split(b"\x00") if present else texts
-        return [self._residue_holds_word(data, folding)
-                for data, folding in zip(texts, foldings)]
-
-    def _residue_holds_word(self, data: bytes, folding: bytes) -> bool:
-        """`_in_residue` given `data` with its route characters already replaced."""
-        residue = data.translate(None, _ASCII)
-        if not residue:
-            return False
-        if self._wide_words.occur_in(residue):
-            return True
-        if folding == data:  # no route character in it
-            return False
-        return (self._words.occur_in(folding.lower())
-                or self._wide_words.occur_in(folding.translate(None, _ASCII)))
+        joined = b"\x00".join(texts)
+        starts = list(accumulate((len(data) + 1 for data in texts[:-1]), initial=0))
+        found = [False] * len(texts)
+        for index, window in self._route_windows(joined, starts):
+            found[index] = found[index] or self._holds_word_once_folded(window)
+        return found
 
     def _in_residue(self, data: bytes, residue: bytes) -> bool:
         """Whether the non-ASCII bytes of `data` hold a word without ASCII, or it holds a
-        word once every route character in it is replaced by its folding."""
+        word once the route characters in it are replaced by their foldings."""
         if not residue:
             return False
         if self._wide_words.occur_in(residue):
             return True
-        present = self.route.intersection(residue.decode("utf-8", "replace"))
-        if not present:
+        if self.route.isdisjoint(residue.decode("utf-8", "replace")):
             return False
-        for char in present:
-            encoded = char.encode("utf-8")
-            data = data.replace(encoded, self._route_foldings[encoded])
-        return (self._words.occur_in(data.lower())
-                or self._wide_words.occur_in(data.translate(None, _ASCII)))
+        return any(self._holds_word_once_folded(window)
+                   for _, window in self._route_windows(data, [0]))
+
+    def _route_windows(self, data: bytes, starts: Sequence[int]) -> Iterator[tuple[int, bytes]]:
+        """Pieces of `data` around its route characters, each with them replaced by their
+        foldings, and the index of the text (of those beginning at `starts`) it is in.
+
+        An occurrence of a word whose folding needs route characters is those characters
+        with at most a word's bytes of others between them and on either side; so route
+        characters that close share a piece, and the pieces hold every such occurrence.
+        """
+        reach = self._reach
+        for text, cluster in self._route_clusters(data, starts):
+            text_start = starts[text]
+            text_end = starts[text + 1] - 1 if text + 1 < len(starts) else len(data)
+            window = data[max(cluster[0][0] - reach, text_start):
+                          min(cluster[-1][1] + reach, text_end)]
+            for char in {data[start:end] for start, end in cluster}:
+                window = window.replace(char, self._route_foldings[char])
+            yield text, window
+
+    def _route_clusters(self, data: bytes, starts: Sequence[int]
+                        ) -> Iterator[tuple[int, list[tuple[int, int]]]]:
+        """The spans of route characters in `data`, in runs that are within a word's
+        bytes of each other and in one text, with the index of that text."""
+        cluster: list[tuple[int, int]] = []
+        text = next_text_start = -1
+        for start, end in self._route_literals.spans_in(data):
+            if cluster and (start - cluster[-1][1] > self._reach or start >= next_text_start):
+                yield text, cluster
+                cluster = []
+            if start >= next_text_start:
+                text = bisect_right(starts, start) - 1
+                next_text_start = starts[text + 1] if text + 1 < len(starts) else len(data) + 1
+            cluster.append((start, end))
+        if cluster:
+            yield text, cluster
+
+    def _holds_word_once_folded(self, window: bytes) -> bool:
+        return (self._words.occur_in(window.lower())
+                or self._wide_words.occur_in(window.translate(None, _ASCII)))
 
     def _escapes_in(self, data: bytes) -> bool:
         if any(escape in data for escape in self._short_escapes):
@@ -255,6 +276,19 @@ class _Literals:
         if hasattr(self._automaton, "find_matches_as_indexes"):
             return [end for _, _, end in self._automaton.find_matches_as_indexes(haystack)]
         return [last + 1 for last, _ in self._automaton.iter(haystack.decode("latin-1"))]
+
+    def has_strings(self) -> bool:
+        return bool(self._strings)
+
+    def spans_in(self, haystack: bytes) -> list[tuple[int, int]]:
+        """Where occurrences of the strings are, as (start, end), not overlapping."""
+        if self._automaton is None:
+            return []
+        if hasattr(self._automaton, "find_matches_as_indexes"):
+            return [(start, end) for _, start, end in
+                    self._automaton.find_matches_as_indexes(haystack)]
+        return [(last + 1 - length, last + 1)
+                for last, length in self._automaton.iter(haystack.decode("latin-1"))]
 
     def occur_in(self, haystack: bytes) -> bool:
         if self._automaton is None:
