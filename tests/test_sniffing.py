@@ -96,3 +96,20 @@ def test_rounds_of_one_line_turns_are_read_turn_by_turn():
     said = [line.split(":")[0] for line in lines if line]
     assert summary["turns"]["spoken"] == len(said) == 6
     assert {r["value"]: r["hits"] for r in summary["by"]["speaker"]}["Bob"] == 1
+
+
+ALL_FIXTURE_FILES = sorted(path for path in FIXTURES.rglob("*") if path.is_file())
+
+
+@pytest.mark.parametrize("path", ALL_FIXTURE_FILES, ids=lambda path: str(path.relative_to(FIXTURES)))
+def test_detection_picks_the_highest_score_and_the_earlier_format_on_a_tie(path):
+    """Detection may stop early (once no format left can score higher), so no sniffer may
+    score above the maximum its format declares, and the choice is that of asking all."""
+    doc = fixture_doc(path)
+    head = doc.head_text()
+    scores = [(fmt.sniff(doc.name, head), fmt) for fmt in formats.all_formats()]
+    for score, fmt in scores:
+        assert 0.0 <= score <= fmt.max_score, fmt.name
+    best_score = max(score for score, _ in scores)
+    expected = next((fmt.name for score, fmt in scores if score == best_score and score > 0), None)
+    assert detected(path) == expected

@@ -36,6 +36,8 @@ class Format:
     # Counting only: the conversation with its turns' attribution but not their texts, read
     # from the file's bytes, or None when the full `load` is needed to be sure.
     outline: Callable[[Document, bytes], Conversation | None] | None = None
+    # The most its sniffer ever returns, so detection can stop once no format left can win.
+    max_score: float = 1.0
 
 
 @cache
@@ -46,8 +48,16 @@ def all_formats() -> tuple[Format, ...]:
         module = import_module(f"{__name__}.{module_name}")
         summary = (module.__doc__ or "").strip().split("\n")[0]
         found.extend(getattr(module, "FORMATS", None)
-                     or [Format(module.NAME, module.sniff, module.load, summary)])
+                     or [Format(module.NAME, module.sniff, module.load, summary,
+                                max_score=module.MAX_SCORE)])
     return tuple(found)
+
+
+@cache
+def _best_possible_from_here() -> tuple[float, ...]:
+    """For each format in detection order, the highest score it or a later one can give."""
+    scores = [fmt.max_score for fmt in all_formats()]
+    return tuple(max(scores[at:]) for at in range(len(scores)))
 
 
 def format_names() -> list[str]:
@@ -66,7 +76,9 @@ def detect(doc: Document, *, plain_text_fallback: bool = False) -> Format | None
     `plain_text_fallback`, plain text when none is."""
     head = doc.head_text()
     best, best_score = None, 0.0
-    for fmt in all_formats():
+    for fmt, best_possible in zip(all_formats(), _best_possible_from_here()):
+        if best_score >= best_possible:  # no format left can win: ties go to the earlier
+            break
         score = fmt.sniff(doc.name, head)
         if score > best_score:
             best, best_score = fmt, score

@@ -59,6 +59,9 @@ from backrooms_scan.json_layout import JsonLayout
 from backrooms_scan.model import Conversation, Role, SkipFile, Turn
 
 NAME = "json"
+# A JSON opening scores OPENING_SCORE, and NAMED_SCORE under a JSON file name.
+OPENING_SCORE = 0.8
+NAMED_SCORE = MAX_SCORE = 0.9
 
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
 # An array or object whose first element could only be JSON; keeps `[21:04:55] Alice: hi`
@@ -94,7 +97,7 @@ def sniff(name: str, head_text: str) -> float:
     head = head.lstrip("\ufeff \t\r\n")
     if not _JSON_OPENING.match(head[:400]):
         return 0.0
-    return 0.9 if name.lower().endswith(JSON_SUFFIXES) else 0.8
+    return NAMED_SCORE if name.lower().endswith(JSON_SUFFIXES) else OPENING_SCORE
 
 
 def load(doc: Document, layout: JsonLayout | None = None) -> Iterator[Conversation]:

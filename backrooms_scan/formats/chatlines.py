@@ -52,7 +52,7 @@ DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})(?!\d)")
 MAX_NAME_LENGTH = 40
 SNIFF_LINES = 400
 TURN_LINE_SHARE = 0.6
-SNIFF_SCORE = 0.4
+SNIFF_SCORE = MAX_SCORE = 0.4
 MIN_SPEAKER_CHANGES = 2
 HEADER_FIELDS = 5
 # Lines by these names are prompt text or the runner's own output, not speech.

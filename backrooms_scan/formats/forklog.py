@@ -75,7 +75,7 @@ BANNER_KEY = re.compile(r"(?P<key>[A-Za-z][A-Za-z _\-]{0,30}):[ \t]*(?P<value>.*
 FORMAT_A_LINE = re.compile(r"^(?:actors[ \t]*:|<[^<>\n]{1,200}#(?:SYSTEM|CONTEXT)>)", re.MULTILINE)
 FILE_NAME = re.compile(r"^(?P<stem>.+)_(?P<date>\d{8})_(?P<time>\d{6})(?:\.[A-Za-z]+)?$")
 
-BANNER_SCORE = 0.95
+BANNER_SCORE = MAX_SCORE = 0.95
 HASH_HEADER_SCORE = 0.9
 COLON_HEADER_SCORE = 0.6
 ONE_COLON_HEADER_SCORE = 0.5

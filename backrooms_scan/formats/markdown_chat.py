@@ -56,7 +56,7 @@ RULE = re.compile(r"(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,}")
 
 MAX_TITLE_LENGTH = 80
 MAX_SPEAKER_WORDS = 4
-BANNER_SCORE = 0.85
+BANNER_SCORE = MAX_SCORE = 0.85
 TURN_PREFIX_SCORE = 0.8
 NAME_AND_MODEL_SCORE = 0.6
 TIME_KEYS = ("started", "start", "date", "timestamp", "started at")

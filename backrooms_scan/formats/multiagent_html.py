@@ -41,7 +41,7 @@ from backrooms_scan.model import Conversation, Role, SkipFile, Turn
 
 NAME = "multiagent-html"
 
-SNIFF_SCORE = 0.95
+SNIFF_SCORE = MAX_SCORE = 0.95
 TITLE_ONLY_SCORE = 0.9
 CODE_FENCE = re.compile(r"^[ \t]*(?:```|~~~)", re.MULTILINE)
 HEADER_WITH_MODEL = re.compile(r"^(?P<speaker>[^()]*?)\s*\((?P<model>.*)\)$")

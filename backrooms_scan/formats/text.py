@@ -20,6 +20,7 @@ from backrooms_scan.formats.positions import LineLocator, trimmed_slice
 from backrooms_scan.model import Conversation, Role, SkipFile, Turn
 
 NAME = "text"
+MAX_SCORE = 0.0
 UNKNOWN_SPEAKER = "(unknown)"
 NOTICE = f"no transcript format recognised: read as plain text, one spoken turn of speaker {UNKNOWN_SPEAKER}"
 
