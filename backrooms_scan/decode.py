@@ -435,14 +435,27 @@ def _undo_double_encoding(text: str) -> str | None:
     """The whole text re-read as UTF-8, when every character of it is part of the
     mistake (dumps double-encoded as a whole); a fast path before ftfy's line-by-line."""
     try:
-        try:
-            misread = text.encode("latin-1")
-        except UnicodeEncodeError:
-            misread = text.translate(_CP1252_TO_C1).encode("latin-1")  # slower: only if needed
-        reread = misread.decode("utf-8")
+        reread = _misread_bytes(text).decode("utf-8")
     except UnicodeError:
         return None
     return None if _C1_CONTROL.search(reread) else reread
+
+
+def _misread_bytes(text: str) -> bytes:
+    """The bytes that, read as cp1252 (Latin-1 where cp1252 has no character), give
+    `text`; raises UnicodeEncodeError when there are none."""
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        pass
+    # C1 controls are bytes read as Latin-1, the rest as cp1252: the pieces between C1
+    # controls are encoded by the codec, much faster than translating every character.
+    pieces = _C1_CONTROL_PIECES.split(text)
+    return b"".join(piece.encode("latin-1" if at % 2 else "cp1252")
+                    for at, piece in enumerate(pieces))
+
+
+_C1_CONTROL_PIECES = re.compile("([\u0080-\u009f]+)")
 
 
 def _plural(count: int, noun: str) -> str:

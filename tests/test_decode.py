@@ -283,6 +283,22 @@ def test_dump_double_encoded_as_a_whole_is_repaired_in_one_step_without_ftfy(mon
     assert doc.repaired
 
 
+def misread_as_cp1252(text: str) -> str:
+    """`text` double-encoded the way scraped pages are: its UTF-8 bytes read as cp1252,
+    and as Latin-1 where cp1252 has no character."""
+    return "".join(bytes([byte]).decode("cp1252", errors="ignore") or chr(byte)
+                   for byte in text.encode("utf-8"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["gate ", "svāhā", "Ýes", "ÁÍÏÐ", "€", "—", "’", "ṃ", "é",
+                                 "\n", "🙂", "羅", "x"]), min_size=1, max_size=20).map("".join))
+def test_text_double_encoded_as_a_whole_comes_back_exactly(text):
+    doc = decoded(misread_as_cp1252(text).encode())
+    assert doc.read_text() == text
+    assert doc.repaired == (misread_as_cp1252(text) != text)
+
+
 def test_clean_text_with_real_a_tilde_and_circumflex_is_left_exactly_as_it_is():
     data = (FIXTURES / "clean_accents.txt").read_bytes()
     doc = decoded(data)
