@@ -218,8 +218,8 @@ class Scanner:
             and sniff_encoding(doc.head)[0] == "utf-8"
             and b"\x00" not in data
             and b"\x1b" not in data
-            and not self.matcher.may_hit(data)
             and not (self.options.fix_text and may_hold_mojibake(data, "utf-8"))
+            and not self.matcher.may_hit(data)
         )
 
     def _format_of(self, doc: Document, explicit: bool) -> formats.Format:
