@@ -90,6 +90,26 @@ def test_an_exact_key_is_never_missed(before, key, after):
         assert prefilter.matches(data)
 
 
+# Filler that puts route characters of "welfare" at every distance from an occurrence.
+fillers = st.lists(st.sampled_from(["x", "é", "ë", " ", "\u0301", "—", "\n", "ab" * 40]),
+                   max_size=40).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data(), fillers, fillers, st.lists(fillers, min_size=1, max_size=4))
+def test_a_folded_key_is_found_among_route_characters_near_and_far(data, before, after, others):
+    """Only the bytes within a word's reach of route characters are folded and searched:
+    an occurrence is never cut off, however route characters lie around it or inside it."""
+    key = "welfare"
+    variant = sources_variant(data.draw, key)
+    text = before + variant + after
+    prefilter = Prefilter(folded_keys=["animal welfare", key])
+    assert key in fold(text)
+    assert prefilter.matches(text.encode("utf-8"))
+    screening = prefilter.screen([*others, text, *others])
+    assert len(others) in screening.plain
+
+
 def test_text_without_the_key_or_its_characters_is_not_a_candidate():
     prefilter = Prefilter(folded_keys=["animal welfare"])
     screening = prefilter.screen(["the animal is well", "WELFARE of all", "welfarë", "José’s café"])
