@@ -247,7 +247,8 @@ def show(location, context, pattern_paths, set_names, pattern_ids, input_format,
     path, line = parse_location(location)
     try:
         sets = chosen_patterns(load_sets(pattern_paths, set_names), pattern_ids)
-        conversations = read_conversations(path, input_format=checked_input_format(input_format))
+        conversations = read_conversations(path, input_format=checked_input_format(input_format),
+                                           stdin=env.stdin)
         shown = conversations_to_show(conversations, Matcher(sets), line, context)
     except ShowError as error:
         raise Failure(str(error)) from None

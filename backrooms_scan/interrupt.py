@@ -1,7 +1,8 @@
 """SIGINT and SIGTERM, handled from the first instant, with the standard library only.
 
-Until a command is running, a signal ends the process at once (there is nothing to
-save yet, and a KeyboardInterrupt raised inside an import would print a traceback).
+Until a command is running, a signal calls the `end` the entry point installed, which
+ends the process at once (there is nothing to save yet, and a KeyboardInterrupt raised
+inside an import would print a traceback); this module itself never exits.
 While a command runs, the signal becomes `Interrupted`, so the scan can write what it
 has counted and remove its temp files; a second signal while that happens waits.
 Worker processes ignore SIGINT (the terminal sends it to the whole group; the main
@@ -10,14 +11,15 @@ process decides) and die quietly on SIGTERM, which is how their pool stops them.
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
-_state = {"mode": "exit"}  # exit: before a command runs; raise: while it runs; hold: after one
+# mode "exit": before a command runs; "raise": while it runs; "hold": after one was raised.
+# end: what a signal does in mode "exit" (None: raise Interrupted, as while a command runs).
+_state: dict = {"mode": "exit", "end": None}
 
 
 class Interrupted(KeyboardInterrupt):
@@ -30,15 +32,19 @@ class Interrupted(KeyboardInterrupt):
 
 def _handle(signum: int, frame) -> None:
     if _state["mode"] == "exit":
-        os.write(2, b"backrooms-scan: interrupted\n")
-        os._exit(128 + signum)
-    if _state["mode"] == "raise":
+        if _state["end"] is None:
+            raise Interrupted(signum)
+        _state["end"](signum)
+    elif _state["mode"] == "raise":
         _state["mode"] = "hold"
         raise Interrupted(signum)
 
 
-def install() -> None:
-    """Handle both signals from now on; a no-op outside the main thread."""
+def install(end: Callable[[int], None] | None = None) -> None:
+    """Handle both signals from now on, calling `end(signum)` if one comes before a
+    command runs (kept from an earlier call when not given); a no-op outside the main thread."""
+    if end is not None:
+        _state["end"] = end
     if threading.current_thread() is threading.main_thread():
         for signum in SIGNALS:
             signal.signal(signum, _handle)

@@ -18,7 +18,7 @@ from backrooms_scan.report import OUTPUT_FORMATS, ReportOptions, make_reporter
 from backrooms_scan.report.base import Reporter
 from backrooms_scan.report.destination import report_destination
 from backrooms_scan.report.problems import ProblemLog
-from backrooms_scan.report.progress import ScanProgress
+from backrooms_scan.report.progress import ScanProgress, progress_console
 from backrooms_scan.scan import ScanOptions, run_scan, scan_units, unit_size
 from backrooms_scan.select import Selection
 from backrooms_scan.status import ExitStatus, Failure
@@ -248,13 +248,6 @@ def execute(request: ScanRequest, env: Environment) -> int:
     if not summary["files_scanned"] and not tally.errors and not request.shard:
         env.error(nothing_found(request.paths, summary["files_skipped"]))
     return exit_status(tally, summary, request.thresholds, env)
-
-
-def progress_console(env: Environment):
-    """stderr as the terminal it is; the bar is shown only when it is one."""
-    from rich.console import Console
-
-    return Console(file=env.stderr, force_terminal=True, width=env.terminal_width)
 
 
 def nothing_found(paths: list[str], skipped: int) -> str:

@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import BinaryIO
 
 from backrooms_scan import formats, walk
 from backrooms_scan.decode import Document, classify_head
@@ -62,11 +63,11 @@ def chosen_patterns(sets: Sequence[PatternSet], names: Sequence[str]) -> list[Pa
     return [s for s in chosen if s.patterns]
 
 
-def read_conversations(path: str, *, input_format: str | None = None,
-                       fix_text: bool = True) -> Iterator[Conversation]:
-    """The conversations of one file (or archive member `archive!member`), in order."""
+def read_conversations(path: str, *, input_format: str | None = None, fix_text: bool = True,
+                       stdin: BinaryIO | None = None) -> Iterator[Conversation]:
+    """The conversations of one file (or archive member `archive!member`; `-`: `stdin`), in order."""
     archive = path if os.path.exists(path) or "!" not in path else path.split("!", 1)[0]
-    for item in walk.iter_inputs([archive]):
+    for item in walk.iter_inputs([archive], stdin=stdin):
         if isinstance(item, walk.PathError):
             raise ShowError(f"{item.path}: {item.message}")
         if item.path == path or archive == path:

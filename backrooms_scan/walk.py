@@ -34,7 +34,6 @@ import lzma
 import os
 import select
 import stat
-import sys
 import tarfile
 import zipfile
 import zlib
@@ -149,7 +148,7 @@ def iter_inputs(
     *,
     limits: Limits | None = None,
 ) -> Iterator[Item]:
-    """Everything to scan under `paths`, in order; `-` reads `stdin` (default: sys.stdin)."""
+    """Everything to scan under `paths`, in order; `-` reads `stdin` (none given: empty)."""
     reader = _Reader(limits or default_limits(), stdin)
     walk = _FileWalk()
     for path in paths:
@@ -781,7 +780,7 @@ class _Reader:
             yield Skipped("-", "stdin already read")
             return
         self.stdin_read = True
-        stream = self.stdin if self.stdin is not None else sys.stdin.buffer
+        stream = self.stdin if self.stdin is not None else io.BytesIO()
         yield from self._expand(
             _Source("-", "-", None, None, seekable_file=_seekable(stream)), stream
         )

@@ -135,6 +135,13 @@ def test_show_without_hits_exits_1_and_unreadable_input_exits_2():
                                "cannot be shown: not a transcript\n")
 
 
+def test_show_dash_reads_the_standard_input_it_is_given():
+    done = invoke("show", "-", stdin=VANILLA.read_bytes())
+    assert done.status == 0, done.stderr
+    assert done.stdout.startswith("=== - (backrooms, ")
+    assert done.stdout.split("\n", 1)[1] == invoke("show", str(VANILLA)).stdout.split("\n", 1)[1]
+
+
 def test_control_characters_and_markup_are_shown_not_obeyed(tmp_path):
     path = tmp_path / "art.txt"
     path.write_text("<a>\nred <script>alert(1)</script> <OOC>gate gate paragate</OOC>\n"

@@ -12,6 +12,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from backrooms_scan.environment import Environment
 from backrooms_scan.scan import FileResult, UnitSize
 
 if TYPE_CHECKING:  # rich is imported once the bar is shown, not when the program starts
@@ -32,6 +33,13 @@ def shortened(path: str, width: int) -> str:
         if len(path) - start + 1 <= width:
             return "…" + path[start:]
     return ""
+
+
+def progress_console(env: Environment) -> Console:
+    """stderr as the terminal it is; the bar is shown only when it is one."""
+    from rich.console import Console
+
+    return Console(file=env.stderr, force_terminal=True, width=env.terminal_width)
 
 
 class ScanProgress:
