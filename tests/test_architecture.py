@@ -9,6 +9,8 @@ that may name the process's streams, since capturing them is its job.
 from __future__ import annotations
 
 import ast
+import importlib
+import re
 from pathlib import Path
 
 import pytest
@@ -115,3 +117,46 @@ def test_each_kind_of_terminal_use_is_caught(source, what):
 def test_the_environment_may_name_the_streams_but_not_exit():
     source = "import sys\nstream = sys.stdout\nsys.exit(1)"
     assert offences(source, STREAM_OWNER) == ["3: sys.exit exits"]
+
+
+# --- ARCHITECTURE.md names only what exists, and every module ------------------------------
+
+ARCHITECTURE = (PACKAGE.parent / "ARCHITECTURE.md").read_text(encoding="utf-8")
+CODE_SPANS = re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", ARCHITECTURE, flags=re.DOTALL))
+FILE_NAME = re.compile(r"(?<![\w/.])((?:tests/|formats/|report/)?[\w]+\.py|(?:formats|report)/)(?![\w/])")
+
+
+def named_files(text: str) -> set[str]:
+    return {match.group(1) for match in FILE_NAME.finditer(text)}
+
+
+def package_names() -> set[str]:
+    """Every module-level name and class attribute (also as `Class.attr`) in the package."""
+    names: set[str] = set()
+    for path in PACKAGE.rglob("*.py"):
+        dotted = ".".join(("backrooms_scan", *path.relative_to(PACKAGE).with_suffix("").parts))
+        module = importlib.import_module(dotted.removesuffix(".__init__"))
+        for name, value in vars(module).items():
+            names.add(name)
+            if isinstance(value, type):
+                for attr in vars(value):
+                    names.update((attr, f"{name}.{attr}"))
+    return names
+
+
+def test_every_file_architecture_names_exists():
+    for name in named_files(ARCHITECTURE):
+        assert (PACKAGE / name).exists() or (PACKAGE.parent / name).exists(), name
+
+
+def test_architecture_names_every_module_of_the_package():
+    top_level = {path.name for path in PACKAGE.glob("*.py")} | {"formats/", "report/"}
+    assert top_level - {"__init__.py"} <= named_files(ARCHITECTURE)
+
+
+def test_every_identifier_architecture_names_exists():
+    names = package_names() | {"scan", "merge", "show"}  # commands
+    identifiers = [span for span in CODE_SPANS if re.fullmatch(r"[A-Za-z_][\w.]*", span)
+                   and not span.endswith(".py")]
+    assert len(identifiers) > 20
+    assert [span for span in identifiers if span not in names] == []
