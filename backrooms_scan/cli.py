@@ -11,6 +11,7 @@ import click
 
 from backrooms_scan import interrupt
 from backrooms_scan.environment import COLOR_CHOICES, Environment
+from backrooms_scan.report import MERGE_FORMATS
 from backrooms_scan.status import ExitStatus, Failure
 
 PROG = "backrooms-scan"
@@ -170,7 +171,8 @@ def load_layout(path):
 @click.option("--until", metavar="DATE", help="Only turns on or before DATE (YYYY-MM-DD).")
 @click.option("--count-replays", is_flag=True, help="Count hits in replayed (repeated) turns too.")
 @click.option("-f", "--format", "output_format", metavar="FORMAT",
-              help="table, plain, json, jsonl, csv, grep or html (default: table on a terminal, else plain).")
+              help="table, plain, json, jsonl, csv, grep or html (default: table on a terminal, else "
+                   "plain; json with --shard, which takes no other).")
 @click.option("--json", "json_events", is_flag=True, help="The same as --format jsonl.")
 @click.option("--totals", "count_only", is_flag=True, help="Print only per-pattern totals.")
 @click.option("-c", "--count", "per_file", flag_value="turns",
@@ -272,7 +274,7 @@ def checked_input_format(name):
 @main.command()
 @click.argument("results", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("-f", "--format", "output_format", default="json", show_default=True,
-              type=click.Choice(["json", "plain", "table"]), help="Output format.")
+              type=click.Choice(MERGE_FORMATS), help="Output format.")
 @click.option("--by", multiple=True, type=click.Choice(BY), help="Add a breakdown (repeatable).")
 @click.option("--fail-if", "fail_if", multiple=True, metavar="EXPR", help="As for scan.")
 def merge(results, output_format, by, fail_if) -> int:

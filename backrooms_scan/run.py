@@ -14,7 +14,7 @@ from backrooms_scan import interrupt, shards
 from backrooms_scan.environment import Environment
 from backrooms_scan.model import Role
 from backrooms_scan.patterns import PatternSet
-from backrooms_scan.report import OUTPUT_FORMATS, ReportOptions, make_reporter
+from backrooms_scan.report import MERGE_FORMATS, OUTPUT_FORMATS, ReportOptions, make_reporter
 from backrooms_scan.report.base import Reporter
 from backrooms_scan.report.destination import report_destination
 from backrooms_scan.report.problems import ProblemLog
@@ -52,7 +52,8 @@ class ScanRequest:
         to_terminal = o["output"] in (None, "-") and env.stdout_isatty
         color = env.color(o.get("color", "auto")) and (o["output"] in (None, "-")
                                                         or o.get("color") == "always")
-        output_format = chosen_format(o, to_terminal)
+        shard = parse_shard(o["shard"])
+        output_format = chosen_format(o, to_terminal, sharded=shard is not None)
         refuse_idle_options(o, output_format)
         try:
             thresholds = [parse_threshold(t) for t in o["fail_if"]]
@@ -88,7 +89,7 @@ class ScanRequest:
             thresholds=thresholds,
             count_replays=o["count_replays"],
             jobs=o["jobs"] or os.cpu_count() or 1,
-            shard=parse_shard(o["shard"]),
+            shard=shard,
             quiet=o["quiet"],
             verbose=o.get("verbose", False),
             output=o["output"],
@@ -96,17 +97,31 @@ class ScanRequest:
         )
 
 
-def chosen_format(o: Mapping, to_terminal: bool) -> str:
-    """-f, or --json, or the default: a table on a terminal, plain text elsewhere."""
+def chosen_format(o: Mapping, to_terminal: bool, sharded: bool = False) -> str:
+    """-f, or --json, or the default: a table on a terminal, plain text elsewhere; with
+    --shard, json, the one format that carries what merge reads."""
     given = o["output_format"]
     if o.get("json_events"):
         if given not in (None, "jsonl"):
             raise RequestError(f"--json is -f jsonl; it cannot be combined with -f {given}")
         given = "jsonl"
-    chosen = given or ("table" if to_terminal else "plain")
+    chosen = given or ("json" if sharded else "table" if to_terminal else "plain")
     if chosen not in OUTPUT_FORMATS:
         raise RequestError(f"unknown --format {chosen!r}; choose from " + ", ".join(OUTPUT_FORMATS))
+    if sharded and chosen != SHARD_FORMAT:
+        raise RequestError(shard_format_refusal(chosen, "--json" if o.get("json_events") else None))
     return chosen
+
+
+SHARD_FORMAT = "json"
+
+
+def shard_format_refusal(chosen: str, flag: str | None = None) -> str:
+    """Why --shard takes no -f but json, and what to do instead."""
+    asked = flag or f"-f {chosen}"
+    instead = (f"give -f {chosen} to merge instead" if chosen in MERGE_FORMATS
+               else "merge prints " + ", ".join(MERGE_FORMATS))
+    return f"--shard writes what merge reads, as -f json (its default); {asked} cannot carry it: {instead}"
 
 
 PER_FILE_FLAGS = {"turns": "-c/--count", "hits": "--count-matches",

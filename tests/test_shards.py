@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 
 import pytest
-from mock_environment import invoke
+from mock_environment import Outcome, invoke
 
+from backrooms_scan.cli import main
+from backrooms_scan.report import MERGE_FORMATS, OUTPUT_FORMATS
 from backrooms_scan.shards import STATE_FIELDS
+from backrooms_scan.status import ExitStatus
 
 PREFIX = "backrooms-scan: "
 
@@ -159,3 +163,69 @@ def test_shards_made_with_different_options_are_refused_naming_the_option(
 def test_the_state_checked_is_the_state_a_scan_writes(sample_shards):
     document, _ = sample_shards
     assert all(set(state) == set(STATE_FIELDS) for state in document["state"])
+
+
+# --- the round trip, for every format scan offers ----------------------------------------
+
+BREAKDOWNS = ["--by", "model", "--by", "file", "--by", "conversation"]
+
+
+def without_timing(text: str) -> str:
+    return re.sub(r"\b\d+\.\d+ s\b", "N s", text)
+
+
+def summary_of(text: str) -> dict:
+    summary = json.loads(text)
+    del summary["elapsed_seconds"], summary["partial"]
+    return summary
+
+
+def sharded_scan(folder: Path, *options: str) -> tuple[list[str], list[Outcome]]:
+    paths = [str(folder / f"s{index}") for index in (1, 2)]
+    done = [invoke("scan", "--sample", "--jobs", "1", "--shard", f"{index}/2", "-o", path,
+                   *options) for index, path in enumerate(paths, start=1)]
+    return paths, done
+
+
+@pytest.mark.parametrize("options", [["-f", "json"], []], ids=["json", "no-format"])
+def test_shards_merge_into_exactly_the_full_scan(tmp_path, options):
+    paths, done = sharded_scan(tmp_path, *options)
+    assert [outcome.status for outcome in done] == [0, 0], [o.stderr for o in done]
+    assert all(json.loads(Path(path).read_text())["state"] for path in paths)
+    merged = invoke("merge", *paths, *BREAKDOWNS)
+    full = invoke("scan", "--sample", "-f", "json", *BREAKDOWNS)
+    assert merged.status == full.status == 0, merged.stderr
+    assert summary_of(merged.stdout) == summary_of(full.stdout)
+    assert summary_of(full.stdout)["hits"] > 0
+
+
+@pytest.mark.parametrize("output_format", MERGE_FORMATS)
+def test_merge_prints_each_summary_format_as_the_full_scan_does(tmp_path, output_format):
+    paths, _ = sharded_scan(tmp_path)
+    merged = invoke("merge", "-f", output_format, *paths, *BREAKDOWNS)
+    full = invoke("scan", "--sample", "-f", output_format, "--no-snippets", *BREAKDOWNS)
+    if output_format == "json":
+        assert summary_of(merged.stdout) == summary_of(full.stdout)
+    else:
+        assert without_timing(merged.stdout) == without_timing(full.stdout)
+
+
+@pytest.mark.parametrize("options", [["-f", name] for name in OUTPUT_FORMATS if name != "json"]
+                         + [["--json"]], ids=lambda options: options[-1])
+def test_a_format_that_cannot_carry_a_shard_is_refused_naming_what_to_do(tmp_path, options):
+    paths, done = sharded_scan(tmp_path, *options)
+    asked = options[-1] if options == ["--json"] else f"-f {options[-1]}"
+    name = options[-1].removeprefix("--").replace("json", "jsonl")
+    instead = (f"give -f {name} to merge instead" if name in MERGE_FORMATS
+               else "merge prints json, plain, table")
+    for outcome in done:
+        assert (outcome.status, outcome.stdout) == (ExitStatus.ERROR, "")
+        assert outcome.stderr == (f"{PREFIX}--shard writes what merge reads, as -f json (its "
+                                  f"default); {asked} cannot carry it: {instead}\n")
+    assert not any(Path(path).exists() for path in paths)
+
+
+def test_the_formats_the_round_trip_covers_are_those_scan_offers():
+    (option,) = [param for param in main.commands["scan"].params if param.name == "output_format"]
+    offered = re.findall(r"\w+", option.help.split("(")[0].replace(" or ", ", "))
+    assert offered == list(OUTPUT_FORMATS)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 OUTPUT_FORMATS = ("table", "plain", "json", "jsonl", "csv", "grep", "html")
+MERGE_FORMATS = ("json", "plain", "table")  # what merge prints: the summary formats
 
 
 @dataclass(frozen=True)
