@@ -44,11 +44,12 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
+from array import array
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from backrooms_scan.model import Hit, Turn
+from backrooms_scan.model import Hit, HitList, Turn
 from backrooms_scan.normalize import (
     SEPARATOR,
     fold,
@@ -67,6 +68,10 @@ __all__ = ["ENGINES", "Matcher", "TurnMatch", "available_engines", "recitation_r
 ENGINES = ("pyahocorasick", "ahocorasick_rs")
 _ENGINE_MODULES = {"pyahocorasick": "ahocorasick", "ahocorasick_rs": "ahocorasick_rs"}
 LONG_KEY = 10_000  # characters
+# Joined texts longer than this many characters are searched a window at a time.
+SEARCH_WINDOW = 1 << 20
+# A turn with fewer hits sorts them as tuples; one with more, as packed integers.
+FEW_HITS = 1000
 
 
 def available_engines() -> list[str]:
@@ -172,6 +177,7 @@ class _Target:
     word: bool
     rule: int = -1  # index of the recitation rule, -1 for a plain pattern
     part: int = 0  # which of the rule's phrases
+    key: tuple[str, str] = ("", "")  # (set_name, pattern_id), made once
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +186,7 @@ class _Rule:
     pattern_id: str
     parts: int
     within: int
+    key: tuple[str, str] = ("", "")  # (set_name, pattern_id), made once
 
 
 class _Pass:
@@ -192,6 +199,7 @@ class _Pass:
         self.automaton: _ByScript | None = None
         self.screen: _ByScript | None = None  # the keys squeezed, for folded passes
         self.prefilter: Prefilter | None = None
+        self.longest = 1  # characters of the longest key, once built
 
     def add(self, key: str, target: _Target) -> None:
         targets = self._targets_by_key.setdefault(key, [])
@@ -201,6 +209,7 @@ class _Pass:
     def build(self, engine: str, prefilter: bool) -> None:
         keys = list(self._targets_by_key)
         self.targets = [self._targets_by_key[key] for key in keys]
+        self.longest = max(map(len, keys), default=1)
         if keys:
             self.automaton = _ByScript(_ENGINE_CLASSES[engine], keys)
         if keys and prefilter:
@@ -248,26 +257,63 @@ class _Pass:
         return SEPARATOR.join(turn.text for turn in turns)
 
     def spans_by_turn(self, turns: Sequence[Turn], joined: str
-                      ) -> tuple[list[str], dict[int, list[tuple[int, int, int]]]]:
+                      ) -> tuple[list[str], dict[int, _Spans]]:
         """The matched text of each turn, and (key index, start, end) of every key
         occurrence by turn, in turn coordinates; no texts when nothing occurs."""
         assert self.automaton is not None
-        occurrences = list(self.automaton.find(joined))
-        if not occurrences:
+        occurrences = _find_in_windows(self.automaton, joined, self.longest)
+        first = next(occurrences, None)
+        if first is None:
             return [], {}
         if self.folded:
             texts, starts = split_joined(joined)
         else:
             texts = [turn.text for turn in turns]
             starts = _starts_when_joined(texts)
-        found: dict[int, list[tuple[int, int, int]]] = {}
-        for key_index, start, end in occurrences:
+        found: dict[int, _Spans] = {}
+        for key_index, start, end in itertools.chain([first], occurrences):
             turn_index = bisect_right(starts, start) - 1
             offset = starts[turn_index]
             if end - offset > len(texts[turn_index]):
                 continue  # runs into the next turn (only possible for raw text)
-            found.setdefault(turn_index, []).append((key_index, start - offset, end - offset))
+            spans = found.get(turn_index)
+            if spans is None:
+                spans = found[turn_index] = _Spans()
+            spans.add(key_index, start - offset, end - offset)
         return texts, found
+
+
+class _Spans:
+    """Key occurrences in one turn, `key, start, end` each in one array: a dense turn
+    holds millions."""
+
+    __slots__ = ("values",)
+
+    def __init__(self) -> None:
+        self.values = array("q")
+
+    def add(self, key: int, start: int, end: int) -> None:
+        self.values.extend((key, start, end))
+
+    def __iter__(self) -> Iterator[tuple[int, int, int]]:
+        values = iter(self.values)
+        return zip(values, values, values)
+
+
+def _find_in_windows(automaton: _ByScript, text: str, longest: int
+                     ) -> Iterator[tuple[int, int, int]]:
+    """(key index, start, end) of every occurrence in `text`, searched a window at a time
+    so a text of 100 MB never has all its occurrences in memory at once. A window runs
+    `longest - 1` characters past its end and keeps only what starts before it, so each
+    occurrence is found exactly once."""
+    if len(text) <= SEARCH_WINDOW + longest:
+        yield from automaton.find(text)
+        return
+    for window_start in range(0, len(text), SEARCH_WINDOW):
+        window = text[window_start : window_start + SEARCH_WINDOW + longest - 1]
+        for key_index, start, end in automaton.find(window):
+            if start < SEARCH_WINDOW:
+                yield key_index, window_start + start, window_start + end
 
 
 def _foldings(phrases: Iterable[str]) -> dict[str, str]:
@@ -329,16 +375,18 @@ class Matcher:
             if pattern.within is None or len(pattern.all_of) < 2:
                 raise ValueError(f"recitation rule '{pattern.id}' needs 2 phrases and 'within'")
             rule = len(self._rules)
-            self._rules.append(_Rule(set_name, pattern.id, len(pattern.all_of), pattern.within))
+            self._rules.append(_Rule(set_name, pattern.id, len(pattern.all_of), pattern.within,
+                                     (set_name, pattern.id)))
             for part, phrase in enumerate(pattern.all_of):
                 key = phrase if exact else self._keys[phrase]
                 if key:
-                    matching_pass.add(key, _Target(set_name, pattern.id, word, rule, part))
+                    matching_pass.add(
+                        key, _Target(set_name, pattern.id, word, rule, part, (set_name, pattern.id)))
             return
         for phrase in pattern.phrases:
             key = phrase if exact else self._keys[phrase]
             if key:
-                matching_pass.add(key, _Target(set_name, pattern.id, word))
+                matching_pass.add(key, _Target(set_name, pattern.id, word, key=(set_name, pattern.id)))
 
     def may_hit(self, data: bytes) -> bool:
         """False when text whose UTF-8 is `data` (raw bytes that decode to it unchanged, or
@@ -351,7 +399,7 @@ class Matcher:
 
     def match_turns(self, turns: Sequence[Turn]) -> list[TurnMatch]:
         """The turns that have hits, in order, each with its folded text and sorted hits."""
-        hits_by_turn: dict[int, list[Hit]] = {}
+        hits_by_turn: dict[int, list[_FoundHits]] = {}
         foldings: dict[int, str] = {}
         for matching_pass in self._passes:
             if matching_pass.automaton is None:
@@ -367,30 +415,28 @@ class Matcher:
                 hits = self._turn_hits(
                     matching_pass, turns[turn_index], texts[searched_index], spans)
                 if hits:
-                    hits_by_turn.setdefault(turn_index, []).extend(hits)
+                    hits_by_turn.setdefault(turn_index, []).append(hits)
                     if matching_pass.folded:
                         foldings[turn_index] = texts[searched_index]
         matches = []
         for turn_index in sorted(hits_by_turn):
             turn = turns[turn_index]
             folded = foldings[turn_index] if turn_index in foldings else fold(turn.text)
-            hits = sorted(hits_by_turn[turn_index],
-                          key=lambda hit: (hit.start, hit.set, hit.pattern, hit.end))
-            matches.append(TurnMatch(turn, folded, hits))
+            matches.append(TurnMatch(turn, folded, _sorted_hits(turn, hits_by_turn[turn_index])))
         return matches
 
     def _turn_hits(
-        self, matching_pass: _Pass, turn: Turn, text: str, spans: list[tuple[int, int, int]]
-    ) -> list[Hit]:
+        self, matching_pass: _Pass, turn: Turn, text: str, spans: _Spans
+    ) -> _FoundHits | None:
         """The hits in one turn, from its key occurrences in matched (`text`) coordinates."""
-        found: list[tuple[_Target, int, int]] = []
+        found = _FoundHits()
         occurrences: dict[int, list[list[tuple[int, int]]]] = {}
         for key_index, start, end in spans:
             for target in matching_pass.targets[key_index]:
                 if target.word and not is_whole_word(text, start, end):
                     continue
                 if target.rule < 0:
-                    found.append((target, start, end))
+                    found.add(target.key, start, end)
                 else:
                     parts = occurrences.setdefault(
                         target.rule, [[] for _ in range(self._rules[target.rule].parts)]
@@ -399,18 +445,73 @@ class Matcher:
         for rule_index, parts in occurrences.items():
             rule = self._rules[rule_index]
             for start, end in recitation_regions(parts, rule.within):
-                found.append(
-                    (_Target(rule.set_name, rule.pattern_id, False, rule_index), start, end)
-                )
-        if not found:
-            return []
-        if not matching_pass.folded:
-            return [Hit(target.set_name, target.pattern_id, turn, start, end)
-                    for target, start, end in found]
-        _, offsets = fold_with_offsets(turn.text, folded=text)
-        return [Hit(target.set_name, target.pattern_id, turn,
-                    *original_span(turn.text, offsets, start, end))
-                for target, start, end in found]
+                found.add(rule.key, start, end)
+        if not found.spans:
+            return None
+        if matching_pass.folded:
+            _, offsets = fold_with_offsets(turn.text, folded=text)
+            found.to_original(turn.text, offsets)
+        return found
+
+
+class _FoundHits:
+    """The hits of one pass in one turn, compactly: (set, pattern) numbers, starts and
+    ends in one array, as in HitList."""
+
+    __slots__ = ("keys", "numbers", "spans")
+
+    def __init__(self) -> None:
+        self.keys: list[tuple[str, str]] = []
+        self.numbers: dict[tuple[str, str], int] = {}
+        self.spans = array("q")
+
+    def add(self, key: tuple[str, str], start: int, end: int) -> None:
+        number = self.numbers.get(key)
+        if number is None:
+            number = self.numbers[key] = len(self.keys)
+            self.keys.append(key)
+        self.spans.extend((number, start, end))
+
+    def __iter__(self) -> Iterator[tuple[tuple[str, str], int, int]]:
+        spans, keys = iter(self.spans), self.keys
+        return ((keys[number], start, end) for number, start, end in zip(spans, spans, spans))
+
+    def to_original(self, text: str, offsets: Sequence[int]) -> None:
+        """Map the spans from folded to original coordinates of `text`."""
+        spans = self.spans
+        for index in range(1, len(spans), 3):
+            spans[index], spans[index + 1] = original_span(
+                text, offsets, spans[index], spans[index + 1])
+
+
+def _sorted_hits(turn: Turn, found: list[_FoundHits]) -> HitList:
+    """The hits of a turn's passes, sorted by start, set, pattern, end, as one HitList.
+
+    The order is sorted as packed integers, so a turn with millions of hits needs one
+    int per hit while it is sorted, not a tuple and a Hit."""
+    if len(found) == 1 and len(found[0].spans) == 3:
+        return HitList(turn, found[0].keys, found[0].spans)
+    keys = sorted({key for part in found for key in part.keys})
+    if sum(len(part.spans) for part in found) < 3 * FEW_HITS:
+        spans = array("q")
+        number = {key: index for index, key in enumerate(keys)}
+        for start, key, end in sorted((start, key, end) for part in found
+                                      for key, start, end in part):
+            spans.extend((number[key], start, end))
+        return HitList(turn, keys, spans)
+    rank = {key: number for number, key in enumerate(keys)}
+    span = 1 + max((end - start for part in found for _, start, end in part), default=0)
+    ranks = len(keys)
+    packed = [(start * ranks + rank[key]) * span + (end - start)
+              for part in found for key, start, end in part]
+    packed.sort()
+    spans = array("q")
+    for value in packed:
+        rest, length = divmod(value, span)
+        start, number = divmod(rest, ranks)
+        spans.extend((number, start, start + length))
+    del packed
+    return HitList(turn, keys, spans)
 
 
 def recitation_regions(

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -87,6 +91,117 @@ class Hit:
     @property
     def position(self) -> tuple[int, int]:
         return self.turn.position_of(self.start)
+
+
+class HitList(Sequence[Hit]):
+    """The hits of one turn, held compactly: a turn reciting a mantra a million times
+    keeps a (set, pattern) number, a start and an end per hit in one array, 24 bytes,
+    not a Hit object; Hits are made as they are read. Equal to a list of the same Hits.
+
+    `spans` holds `number, start, end` for each hit in turn, `keys` the (set, pattern)
+    of each number, each the key of some hit."""
+
+    __slots__ = ("_keys", "_spans", "turn")
+
+    def __init__(self, turn: Turn, keys: Sequence[tuple[str, str]], spans: array):
+        self.turn = turn
+        self._keys = tuple(keys)
+        self._spans = spans
+
+    @classmethod
+    def of(cls, turn: Turn, hits: Iterable[Hit]) -> HitList:
+        """The given hits of `turn`, in the order given."""
+        if isinstance(hits, HitList):
+            return hits
+        numbers: dict[tuple[str, str], int] = {}
+        spans = array("q")
+        for hit in hits:
+            spans.extend((numbers.setdefault((hit.set, hit.pattern), len(numbers)),
+                          hit.start, hit.end))
+        return cls(turn, list(numbers), spans)
+
+    def __len__(self) -> int:
+        return len(self._spans) // 3
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        number, start, end = self._spans[3 * index : 3 * index + 3]
+        set_name, pattern = self._keys[number]
+        return Hit(set_name, pattern, self.turn, start, end)
+
+    def __iter__(self) -> Iterator[Hit]:
+        turn, keys = self.turn, self._keys
+        for set_name, pattern, start, end in self._named_spans(keys):
+            yield Hit(set_name, pattern, turn, start, end)
+
+    def _named_spans(self, keys) -> Iterator[tuple[str, str, int, int]]:
+        spans = iter(self._spans)
+        for number, start, end in zip(spans, spans, spans):
+            yield (*keys[number], start, end)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, (str, bytes)):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"HitList({list(self)!r})"
+
+    def pattern_counts(self) -> Counter:
+        """Hits per (set, pattern)."""
+        counts = Counter(self._spans[::3])
+        return Counter({self._keys[number]: n for number, n in counts.items()})
+
+    def set_names(self) -> list[str]:
+        """The sets with hits here, each once, in the order of the keys (a HitList
+        holds the keys of its hits only)."""
+        return list(dict.fromkeys(key[0] for key in self._keys))
+
+    def spans(self) -> Iterator[tuple[str, int, int]]:
+        """(set, start, end) of each hit, in order, without making Hits."""
+        for set_name, _, start, end in self._named_spans(self._keys):
+            yield set_name, start, end
+
+
+class HitRecords(Sequence):
+    """Records of the hits of several turns, made as they are read: (turn's hits,
+    extra fields) pairs, each record being `make(hit, *extra)`."""
+
+    __slots__ = ("_firsts", "_make", "_parts")
+
+    def __init__(self, parts: Sequence[tuple[Sequence[Hit], tuple]], make):
+        self._parts = [part for part in parts if len(part[0])]
+        self._make = make
+        self._firsts = [0]
+        for hits, _ in self._parts:
+            self._firsts.append(self._firsts[-1] + len(hits))
+
+    def __len__(self) -> int:
+        return self._firsts[-1]
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        part = bisect_right(self._firsts, index) - 1
+        hits, extra = self._parts[part]
+        return self._make(hits[index - self._firsts[part]], *extra)
+
+    def __iter__(self) -> Iterator:
+        make = self._make
+        for hits, extra in self._parts:
+            for hit in hits:
+                yield make(hit, *extra)
 
 
 @dataclass(slots=True)

@@ -44,7 +44,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, chain
 
 from backrooms_scan.foldtables import FoldSources, fold_char, fold_sources
 
@@ -158,7 +158,8 @@ class Prefilter:
         joined = b"\x00".join(encoded)
         starts = list(accumulate((len(data) + 1 for data in encoded[:-1]), initial=0))
         # No plain string holds NUL, so no match runs from one text into the next.
-        ends = [*self._words.ends_in(joined.lower()), *self._pieces.ends_in(joined)]
+        ends = chain(self._words.ends_in(joined.lower()),
+                     self._pieces.ends_in(joined))
         plain = {bisect_right(starts, end - 1) - 1 for end in ends}
         rest = [index for index, data in enumerate(encoded)
                 if index not in plain and not data.isascii()]
@@ -240,6 +241,8 @@ class Prefilter:
 
 
 _DFA_STRINGS = 2000
+# A haystack longer than this is searched a window of this many bytes at a time.
+_WINDOW = 1 << 20
 
 
 class _Literals:
@@ -268,14 +271,15 @@ class _Literals:
                 self._automaton.add_word(string.decode("latin-1"), len(string))
             self._automaton.make_automaton()
 
-    def ends_in(self, haystack: bytes) -> list[int]:
+    def ends_in(self, haystack: bytes) -> Iterator[int]:
         """Where occurrences of the strings end: not overlapping ones, so an occurrence
-        may go unreported when it overlaps a reported one."""
+        may go unreported when it overlaps a reported one. Found a window at a time (see
+        `_windows`), so a dense haystack never has all its matches in memory; an
+        occurrence across two windows may be reported twice."""
         if self._automaton is None:
-            return []
-        if hasattr(self._automaton, "find_matches_as_indexes"):
-            return [end for _, _, end in self._automaton.find_matches_as_indexes(haystack)]
-        return [last + 1 for last, _ in self._automaton.iter(haystack.decode("latin-1"))]
+            return
+        for start, window in self._windows(haystack):
+            yield from (start + end for end in self._ends_in_window(window))
 
     def has_strings(self) -> bool:
         return bool(self._strings)
@@ -293,6 +297,19 @@ class _Literals:
     def occur_in(self, haystack: bytes) -> bool:
         if self._automaton is None:
             return False
+        return any(self._ends_in_window(window) for _, window in self._windows(haystack))
+
+    def _ends_in_window(self, window: bytes) -> list[int]:
         if hasattr(self._automaton, "find_matches_as_indexes"):
-            return bool(self._automaton.find_matches_as_indexes(haystack))
-        return next(self._automaton.iter(haystack.decode("latin-1")), None) is not None
+            return [end for _, _, end in self._automaton.find_matches_as_indexes(window)]
+        return [last + 1 for last, _ in self._automaton.iter(window.decode("latin-1"))]
+
+    def _windows(self, haystack: bytes) -> Iterator[tuple[int, bytes]]:
+        """(offset, window) pairs covering `haystack`: each window runs one string's
+        length past the next one's start, so every occurrence lies whole in one."""
+        reach = max(map(len, self._strings)) - 1
+        if len(haystack) <= _WINDOW + reach:
+            yield 0, haystack
+            return
+        for start in range(0, len(haystack), _WINDOW):
+            yield start, haystack[start : start + _WINDOW + reach]

@@ -250,8 +250,8 @@ class Scanner:
         found = self.matcher.match_turns(selected)
         relations = self._relations(turns, selected, found) if found else {}
         hit_turns = [TurnHits(match.turn, digest_of_folded(match.folded), match.hits,
-                              {hit.set: relations[(match.turn.index, hit.set)]
-                               for hit in match.hits})
+                              {name: relations[(match.turn.index, name)]
+                               for name in match.hits.set_names()})
                      for match in found]
         result.hit_turns.extend(hit_turns)
         return sum(len(turn_hits.turn.text) for turn_hits in hit_turns)
@@ -264,7 +264,7 @@ class Scanner:
         others = self.matcher.match_turns([turn for turn in turns if id(turn) not in chosen])
         return decide_relations(
             Occurrence(match.turn.index, match.turn.speaker, match.turn.role,
-                       frozenset(hit.set for hit in match.hits))
+                       frozenset(match.hits.set_names()))
             for match in [*found, *others])
 
 

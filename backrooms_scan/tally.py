@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from backrooms_scan.model import Hit, Notice, Role, Turn
+from backrooms_scan.model import Hit, HitList, HitRecords, Notice, Role, Turn
 from backrooms_scan.patterns import PatternSet
 from backrooms_scan.relation import Relation
 from backrooms_scan.scan import FileResult, TurnHits
@@ -39,6 +39,10 @@ class HitRecord:
     relation: Relation
 
 
+def _hit_record(hit: Hit, replay: bool, relations: dict[str, Relation]) -> HitRecord:
+    return HitRecord(hit, replay, relations[hit.set])
+
+
 @dataclass
 class PatternCount:
     hits: int = 0
@@ -57,18 +61,21 @@ class SetCount:
 def distinct_occurrences(hits: Iterable[Hit]) -> Counter:
     """Per set, its hits in one turn with overlapping `[start, end)` spans merged into one:
     a recited mantra is one occurrence, not one for the mantra and one for each part."""
-    spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for hit in hits:
-        spans[hit.set].append((hit.start, hit.end))
+    # A HitList is sorted by start already; among hits of one start the order of ends
+    # does not change the count.
+    spans = hits.spans() if isinstance(hits, HitList) else sorted(
+        (hit.start, hit.set, hit.end) for hit in hits)
+    ordered = ((name, start, end) for name, start, end in spans) if isinstance(
+        hits, HitList) else ((name, start, end) for start, name, end in spans)
     counts: Counter = Counter()
-    for name, found in spans.items():
-        reach = None
-        for start, end in sorted(found):
-            if reach is None or start >= reach:
-                counts[name] += 1
-                reach = end
-            else:
-                reach = max(reach, end)
+    reach: dict[str, int] = {}
+    for name, start, end in ordered:
+        held = reach.get(name)
+        if held is None or start >= held:
+            counts[name] += 1
+            reach[name] = end
+        elif end > held:
+            reach[name] = end
     return counts
 
 
@@ -136,24 +143,21 @@ class Tally:
             self.selected_by_conversation.update(result.selected_by_conversation)
         # A conversation lives in one file, so distinct conversations can be counted per file.
         conversations: dict[tuple[str, str], set[str]] = defaultdict(set)
-        records = [record for turn_hits in result.hit_turns
-                   for record in self._add_turn(turn_hits, conversations)]
+        # Per set, model and conversation, the relations of its counted hits.
+        held: dict[tuple[str, str, str], set[Relation]] = defaultdict(set)
+        parts = [self._add_turn(turn_hits, conversations, held)
+                 for turn_hits in result.hit_turns]
         for key, ids in conversations.items():
             if key[1] is None:
                 self.sets[key[0]].conversations += len(ids)
             else:
                 self.patterns[key].conversations += len(ids)
-        self._count_relations(records)
-        return records
+        self._count_relations(held)
+        return HitRecords(parts, _hit_record)
 
-    def _count_relations(self, records: list[HitRecord]) -> None:
+    def _count_relations(self, held: dict[tuple[str, str, str], set[Relation]]) -> None:
         """Per set and model, the conversations it originated the set in, only echoed it in,
         and was prompted with it in (counted hits only; a conversation lies in one piece)."""
-        held: dict[tuple[str, str, str], set[Relation]] = defaultdict(set)
-        for record in records:
-            if self.count_replays or not record.replay:
-                turn = record.hit.turn
-                held[(record.hit.set, turn.model or "", turn.conversation)].add(record.relation)
         for (set_name, model, _), relations in held.items():
             if Relation.ORIGIN in relations:
                 self.relation_conversations[(set_name, model, "originated")] += 1
@@ -162,32 +166,35 @@ class Tally:
             if Relation.PROMPTED in relations:
                 self.relation_conversations[(set_name, model, "prompted")] += 1
 
-    def _add_turn(self, turn_hits: TurnHits, conversations: dict) -> list[HitRecord]:
+    def _add_turn(self, turn_hits: TurnHits, conversations: dict, held: dict
+                  ) -> tuple[HitList, tuple]:
+        """Count one turn's hits, per (set, pattern) at once: they share the turn, so
+        every breakdown value but the relation (which is per set) is the same for all."""
+        hits = HitList.of(turn_hits.turn, turn_hits.hits)
+        turn = turn_hits.turn
         replay = turn_hits.digest in self._seen
         self._seen.add(turn_hits.digest)
         counted = self.count_replays or not replay
-        seen_patterns = set()
-        for hit in turn_hits.hits:
-            relation = turn_hits.relations[hit.set]
-            key = (hit.set, hit.pattern)
+        for key, n in sorted(hits.pattern_counts().items()):
             count = self.patterns[key]
-            count.hits_including_replays += 1
-            if counted:
-                count.hits += 1
-                seen_patterns.add(key)
-                for dimension in self.tracked:
-                    value = dimension_value(dimension, hit.turn, relation)
-                    self.by_value[dimension][value] += 1
-                    self.by_pattern[(dimension, value)][key] += 1
-        for key in seen_patterns:
-            self.patterns[key].turns += 1
-            conversations[key].add(turn_hits.turn.conversation)
+            count.hits_including_replays += n
+            if not counted:
+                continue
+            count.hits += n
+            count.turns += 1
+            conversations[key].add(turn.conversation)
+            relation = turn_hits.relations[key[0]]
+            held[(key[0], turn.model or "", turn.conversation)].add(relation)
+            for dimension in self.tracked:
+                value = dimension_value(dimension, turn, relation)
+                self.by_value[dimension][value] += n
+                self.by_pattern[(dimension, value)][key] += n
         if counted:
-            self._add_occurrences(turn_hits, conversations)
-        return [HitRecord(hit, replay, turn_hits.relations[hit.set]) for hit in turn_hits.hits]
+            self._add_occurrences(turn_hits, hits, conversations)
+        return hits, (replay, turn_hits.relations)
 
-    def _add_occurrences(self, turn_hits: TurnHits, conversations: dict) -> None:
-        occurrences = distinct_occurrences(turn_hits.hits)
+    def _add_occurrences(self, turn_hits: TurnHits, hits: HitList, conversations: dict) -> None:
+        occurrences = distinct_occurrences(hits)
         for name, n in occurrences.items():
             count = self.sets[name]
             count.occurrences += n

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from backrooms_scan import matcher as matcher_module
 from backrooms_scan.matcher import Matcher, available_engines, recitation_regions
 from backrooms_scan.model import Role, Turn
 from backrooms_scan.patterns import Pattern, PatternSet, load_pattern_sets
@@ -155,6 +156,49 @@ def turns_and_phrases(draw, pieces=PIECES, max_patterns=4):
 
 def counts_by_turn_and_pattern(hits) -> Counter:
     return Counter((hit.turn.index, hit.set, hit.pattern) for hit in hits)
+
+
+# ------------------------------------------------------------- dense turns
+
+MANTRA_SET = one_set(
+    Pattern("full", ("gate gate paragate parasamgate bodhi svaha",), word=True),
+    Pattern("opening", ("gate gate paragate",), word=True),
+    Pattern("gate", ("gate",)),
+    Pattern("closing", ("bodhi svaha",), exact=True),
+    Pattern("recited", (), all_of=("gate gate", "bodhi svaha"), within=60),
+)
+
+
+def dense_turns(repeats: int) -> list[Turn]:
+    recital = "Gate gate pāragate pārasaṃgate bodhi svāhā, bodhi svaha! "
+    return make_turns(recital * repeats, "nothing here", "gate " + recital * 3)
+
+
+class TestDenseTurns:
+    def test_a_long_text_searched_in_windows_gives_every_hit_once(self, monkeypatch):
+        turns = dense_turns(400)
+        whole = found(Matcher(MANTRA_SET).match(turns))
+        monkeypatch.setattr(matcher_module, "SEARCH_WINDOW", 97)  # windows cut phrases
+        assert found(Matcher(MANTRA_SET).match(turns)) == whole
+        assert len(whole) > 2000
+
+    def test_many_hits_in_a_turn_come_sorted_as_few_do(self, monkeypatch):
+        turns = dense_turns(40)
+        few = [(h.turn.index, h.start, h.set, h.pattern, h.end)
+               for h in Matcher(MANTRA_SET).match(turns)]
+        monkeypatch.setattr(matcher_module, "FEW_HITS", 1)
+        many = [(h.turn.index, h.start, h.set, h.pattern, h.end)
+                for h in Matcher(MANTRA_SET).match(turns)]
+        assert many == few == sorted(few)
+
+    def test_a_turns_hits_read_like_a_list_of_hits(self):
+        (match, *_) = Matcher(MANTRA_SET).match_turns(dense_turns(3))
+        hits = list(match.hits)
+        assert match.hits == hits
+        assert [match.hits[i] for i in range(-len(hits), len(hits))] == hits + hits
+        assert match.hits[2:5] == hits[2:5]
+        assert match.hits.pattern_counts() == Counter((h.set, h.pattern) for h in hits)
+        assert match.hits.set_names() == ["test"]
 
 
 # ------------------------------------------------------------- semantics

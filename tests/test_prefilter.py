@@ -188,3 +188,18 @@ def test_cjk_and_hangul_phrases_are_found_through_the_prefilter():
     hits = Matcher(sets).match(turns)
     assert [(hit.pattern, hit.turn.index) for hit in hits] == [("zh", 0), ("ko", 1)]
     assert Matcher(sets).match(turns) == Matcher(sets, prefilter=False).match(turns)
+
+
+def test_a_long_text_is_screened_in_windows_without_missing_a_key(monkeypatch):
+    from backrooms_scan import prefilter
+
+    filler = "the corridors hum with breath " * 40
+    texts = [filler + "Bodhi svāhā" + filler, filler, filler + "gate gate", filler * 3]
+    keys = [fold("bodhi svaha"), fold("gate gate")]
+    whole = Prefilter(folded_keys=keys)
+    expected = (whole.screen(texts).plain, [whole.matches(t.encode()) for t in texts])
+    monkeypatch.setattr(prefilter, "_WINDOW", 7)  # shorter than a key: every key is cut
+    windowed = Prefilter(folded_keys=keys)
+    assert (windowed.screen(texts).plain,
+            [windowed.matches(t.encode()) for t in texts]) == expected == ([0, 2], [
+                True, False, True, False])
