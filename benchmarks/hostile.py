@@ -32,6 +32,7 @@ import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import zstandard
@@ -263,11 +264,34 @@ def within_not_decimal(folder: Path, full: bool) -> list[str]:
     return ["patterns", "check", *files]
 
 
+def numbered_phrases(count: int) -> str:
+    """`count` phrases of one pattern, as YAML list items: distinct and of one length, so
+    none holds another (which the pattern check would refuse on its own)."""
+    return "".join(f"      - phrase number {n:06d}\n" for n in range(count))
+
+
 def many_phrases(folder: Path, full: bool) -> list[str]:
     count = 100_001 if full else 20_001
-    phrases = "".join(f"      - phrase number {n}\n" for n in range(count))
-    path = pattern_file(folder / "many.yaml", "  - id: many\n    phrases:\n" + phrases)
+    path = pattern_file(folder / "many.yaml",
+                        "  - id: many\n    phrases:\n" + numbered_phrases(count))
     return ["patterns", "check", str(path)]
+
+
+def phrases_at_limit(folder: Path, full: bool) -> list[str]:
+    """The most phrases a pattern file may hold, in one pattern, scanned on the sample."""
+    count = 100_000 if full else 20_000
+    path = pattern_file(folder / "many.yaml",
+                        "  - id: many\n    phrases:\n" + numbered_phrases(count))
+    return ["scan", "--sample", "-p", str(path), "-f", "json", "--jobs", "1"]
+
+
+def many_recitation_rules(folder: Path, full: bool) -> list[str]:
+    """`all_of` rules by the thousand, each of two phrases of its own, on the sample."""
+    count = 20_000 if full else 2_000
+    rules = "".join(f"  - id: rule{n:06d}\n    all_of: [gate {n:06d}, svaha {n:06d}]\n"
+                    f"    within: 200\n" for n in range(count))
+    return ["scan", "--sample", "-p", str(pattern_file(folder / "rules.yaml", rules)),
+            "-f", "json", "--jobs", "1"]
 
 
 def long_phrase(folder: Path, full: bool) -> list[str]:
@@ -317,9 +341,48 @@ def largest_whole_file(folder: Path, full: bool) -> list[str]:
 
 
 def dense_hits_line(folder: Path, full: bool) -> list[str]:
-    """One line of mantras just under the whole-file limit: 1.8 million hits."""
-    line = b"gate gate paragate parasamgate bodhi svaha " * ((16 * MIB - 4096) // 44)
+    """One line of mantras just under the whole-file limit: 1.8 million hits (4 MiB and
+    450,000 small)."""
+    size = 16 * MIB if full else 4 * MIB
+    line = b"gate gate paragate parasamgate bodhi svaha " * ((size - 4096) // 44)
     return scan_args(write(folder / "line.txt", b"### Claude 1 ###\n" + line + b"\n"))
+
+
+MANTRA = b"gate gate paragate parasamgate bodhi svaha"
+FILLER = b"the shelves are made of breath and the corridors hum "  # 54 bytes, no hit
+
+
+def long_line(size: int, hits: bool) -> bytes:
+    """`size` bytes on one line: filler, with a mantra after every second filler run when
+    `hits` (about 2 million hits in 100 MB)."""
+    unit = FILLER * 2 + (MANTRA + b" " if hits else FILLER[:44])
+    return unit * (size // len(unit))
+
+
+def single_line(folder: Path, full: bool, hits: bool) -> list[str]:
+    size = 100 * MIB if full else 20 * MIB
+    data = b"### Claude 1 ###\n" + long_line(size, hits) + b"\n"
+    return scan_args(write(folder / "line.txt", data), write(folder / "ok.txt", HIT_TEXT))
+
+
+def json_string(folder: Path, full: bool) -> list[str]:
+    """One ShareGPT conversation whose second message is one string of 80 MB."""
+    size = 80 * MIB if full else 16 * MIB
+    text = long_line(size, True).decode()
+    data = json.dumps({"conversations": [{"from": "human", "value": "hello"},
+                                         {"from": "gpt", "value": text}]}).encode()
+    return scan_args(write(folder / "big.json", data))
+
+
+def jsonl_line(folder: Path, full: bool) -> list[str]:
+    """A JSONL file whose second line is one conversation of 120 MB, between small ones."""
+    size = 120 * MIB if full else 24 * MIB
+    small = json.dumps({"messages": [{"role": "user", "content": "hello"}, {
+        "role": "assistant", "content": MANTRA.decode()}]})
+    big = json.dumps({"messages": [{"role": "user", "content": "hello"}, {
+        "role": "assistant", "content": long_line(size, True).decode()}]})
+    data = f"{small}\n{big}\n{small}\n"
+    return scan_args(write(folder / "big.jsonl", data.encode()))
 
 
 CASES = [
@@ -356,14 +419,25 @@ CASES = [
           "within2.yaml:5:13: 'within' must be at most", "within5.yaml:5:13:")),
     Case("one pattern with 100,001 phrases (20,001 small)", many_phrases, (2,),
          ("many.yaml:100005:9: more than 100000 phrases in one pattern file",), in_suite=False),
+    Case("one pattern with 100,000 phrases: scan", phrases_at_limit, (1,), counts=(7, 1),
+         small_seconds=60),
     Case("one 1 MB phrase", long_phrase, (2,), ("long.yaml:3:5: phrase of",)),
+    Case("20,000 all_of patterns (2,000 small): scan", many_recitation_rules, (1,),
+         counts=(7, 1), small_seconds=60),
     Case("merge: a shard without 'turns'", merge_corrupted, (2,),
          ("shard1.json: not a valid shard result: field 'state[0].turns' is missing",)),
     Case("merge: shards with --role all and the default", merge_different_options, (2,),
          ("different options: --role is all",)),
     Case("UTF-16 JSON without a BOM", utf16_json_without_bom, (0,), in_suite=False),
     Case("16 MiB fork log, the largest read whole", largest_whole_file, (0,), in_suite=False),
-    Case("16 MiB line of mantras, 1.8 million hits", dense_hits_line, (0,), in_suite=False),
+    Case("16 MiB line of mantras, 1.8 million hits", dense_hits_line, (0,), counts=(1, 0),
+         small_seconds=30, small_rss_mb=180),
+    Case("100 MB single line, 2 million hits (20 MB small)",
+         partial(single_line, hits=True), (0,), in_suite=False),
+    Case("100 MB single line, no hit (20 MB small)",
+         partial(single_line, hits=False), (0,), in_suite=False),
+    Case("80 MB JSON string (16 MB small)", json_string, (0,), in_suite=False),
+    Case("120 MB JSONL line (24 MB small)", jsonl_line, (0,), in_suite=False),
 ]
 
 
