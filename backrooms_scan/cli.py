@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,6 +34,24 @@ def snippet_limit(value: str) -> int | None:
     if not value.isdigit():
         raise click.BadParameter(f"{value!r} is not a count or 'all'")
     return int(value)
+
+
+SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+# The first 64 KiB of a file are always read to sniff it, so a smaller cap could not hold.
+MIN_FILE_SIZE = SIZE_UNITS["M"]
+
+
+def file_size(value: str | None) -> int | None:
+    """--max-file-size: bytes, or a number with K, M, G or T (binary: 16M is 16 MiB)."""
+    if value is None:
+        return None
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?\s*", value.upper())
+    if not found:
+        raise click.BadParameter(f"{value!r} is not a size such as 16M, 512K or 1G")
+    size = int(float(found[1]) * SIZE_UNITS[found[2]])
+    if size < MIN_FILE_SIZE:
+        raise click.BadParameter(f"{value!r} is below the smallest allowed, 1M")
+    return size
 
 
 def sample_path() -> str:
@@ -208,6 +227,9 @@ def load_layout(path):
 @click.option("--engine", default="auto", show_default=True, metavar="NAME",
               help="Matching engine: auto, pyahocorasick or ahocorasick_rs.")
 @click.option("--no-fix-text", is_flag=True, help="Do not repair double-encoded UTF-8.")
+@click.option("--max-file-size", metavar="SIZE", callback=lambda ctx, param, value: file_size(value),
+              help="Skip a file of a text layout, which is read whole, when larger than "
+                   "SIZE once decompressed (default 16M, at least 1M; e.g. 64M, 1G).")
 @click.option("-o", "--output", metavar="FILE",
               help="Write the report to FILE (`-` is stdout).")
 def scan(paths, sample, pattern_paths, set_names, **options) -> int:

@@ -70,6 +70,7 @@ class ScanRequest:
                 exact=o["exact"],
                 engine=checked_engine(o["engine"]),
                 json_layout=o.get("json_layout"),
+                max_file_size=o.get("max_file_size"),
             ),
             report=ReportOptions(
                 context=o["context"],

@@ -72,6 +72,7 @@ class ScanOptions:
     engine: str = "auto"
     json_layout: JsonLayout | None = None
     prefilter: bool = True  # False: every turn of every file is matched (the reference path)
+    max_file_size: int | None = None  # walk.Limits.max_whole_file; None: its default
 
 
 @dataclass
@@ -121,6 +122,8 @@ class Scanner:
         self.matcher = Matcher(sets, word=options.word, exact=options.exact, engine=options.engine,
                                prefilter=options.prefilter)
         self.forced = formats.by_name(options.input_format) if options.input_format else None
+        self.limits = None if options.max_file_size is None else replace(
+            walk.default_limits(), max_whole_file=options.max_file_size)
         self.declared_json = None
         if options.json_layout is not None:
             self.declared_json = replace(formats.by_name(chatjson.NAME),
@@ -133,7 +136,7 @@ class Scanner:
     def iter_unit(self, unit: str, stdin: BinaryIO | None = None,
                   requested: bool = True) -> Iterator[FileResult]:
         """Results of one unit; `requested` says the user named it rather than a directory."""
-        for item in walk.iter_inputs([unit], stdin=stdin):
+        for item in walk.iter_inputs([unit], stdin=stdin, limits=self.limits):
             if isinstance(item, walk.PathError) and not requested:
                 # Unreadable files met in a directory are skipped, as the walk itself does.
                 yield FileResult(item.path, skipped=f"unreadable: {item.message}")
@@ -184,7 +187,7 @@ class Scanner:
         file that breaks while it is read gives a Document that breaks at the same byte,
         so the conversations before it are still read.
         """
-        if item.size is None or item.size > SCREEN_BYTES_LIMIT:
+        if item.size is None or item.size > min(SCREEN_BYTES_LIMIT, item.limits.max_whole_file):
             return Document.from_input(item, fix_text=self.options.fix_text), None
         stream = item.open()
         chunks: list[bytes] = []

@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 
+from backrooms_scan import walk
 from backrooms_scan.model import Role
 from backrooms_scan.relation import Relation
 from backrooms_scan.scan import ScanOptions
@@ -30,6 +31,7 @@ OPTION_FLAGS = {
     "since": "--since", "until": "--until", "exact": "--exact", "word": "--word",
     "input_format": "--input-format", "fix_text": "--no-fix-text",
     "json_layout": "--json-layout", "count_replays": "--count-replays",
+    "max_file_size": "--max-file-size",
 }
 
 
@@ -49,6 +51,7 @@ def options_record(scan: ScanOptions, count_replays: bool) -> dict:
         "fix_text": scan.fix_text,
         "json_layout": None if scan.json_layout is None else repr(scan.json_layout),
         "count_replays": count_replays,
+        "max_file_size": scan.max_file_size or walk.default_limits().max_whole_file,
     }
 
 
@@ -205,6 +208,7 @@ _OPTIONS = _object({
     **{name: _list_of(_plain(_TEXT)) for name in ("model", "speaker", "scenario")},
     **{name: _plain(_TEXT_OR_NULL) for name in ("since", "until", "input_format", "json_layout")},
     **{name: _plain(_BOOLEAN) for name in ("exact", "word", "fix_text", "count_replays")},
+    "max_file_size": _plain(_positive),
 })
 
 _DOCUMENT = {

@@ -1,0 +1,75 @@
+"""--max-file-size: how large a file of a text layout, which is read whole, may be; a file
+over it is skipped with the reason, never dropped silently."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from mock_environment import invoke
+
+from backrooms_scan import walk
+
+MIB = 1024 * 1024
+TURNS = b"### Claude 1 ###\ngate gate paragate parasamgate bodhi svaha\n\n" \
+        b"### Claude 2 ###\nthe shelves are made of breath\n\n"
+
+
+def fork_log(tmp_path, size: int):
+    path = tmp_path / "opus_opus_dreamsim_20240501_123000.txt"
+    path.write_bytes(TURNS * (size // len(TURNS)))
+    return path, size // len(TURNS)
+
+
+def scan_json(path, *options: str):
+    done = invoke("scan", str(path), "--set", "heart-sutra-mantra", "-f", "json", "--jobs", "1",
+                  *options)
+    return done, json.loads(done.stdout)
+
+
+def test_a_file_over_max_file_size_is_skipped_with_the_reason(tmp_path):
+    path, _ = fork_log(tmp_path, 3 * MIB // 2)
+    done, summary = scan_json(path, "--max-file-size", "1M")
+    assert (done.status, summary["files_scanned"], summary["files_skipped"]) == (1, 0, 1)
+    assert summary["skipped"] == [{"path": str(path),
+                                   "reason": "too large to read whole (more than 1 MiB)"}]
+    assert f"{path}: too large to read whole (more than 1 MiB)" in done.stderr
+
+
+def test_max_file_size_lets_a_larger_file_be_read_whole(tmp_path, monkeypatch):
+    monkeypatch.setattr(walk, "MAX_WHOLE_FILE", MIB)  # the default, made small
+    path, recitals = fork_log(tmp_path, 3 * MIB // 2)
+    _, by_default = scan_json(path)
+    assert by_default["files_skipped"] == 1
+    for size in ("2M", "1.5m", "2MiB", str(2 * MIB), "1G"):
+        done, summary = scan_json(path, "--max-file-size", size)
+        assert (done.status, summary["files_scanned"], summary["files_skipped"]) == (0, 1, 0)
+        # Every recital is a hit of the full mantra and of its three parts, replays aside.
+        assert summary["hits_including_replays"] == 4 * recitals
+
+
+@pytest.mark.parametrize(("value", "told"), [
+    ("lots", "'lots' is not a size such as 16M, 512K or 1G"),
+    ("16 megs", "'16 megs' is not a size"),
+    ("-1M", "'-1M' is not a size"),
+    ("512K", "'512K' is below the smallest allowed, 1M"),
+    ("0", "'0' is below the smallest allowed"),
+])
+def test_a_bad_max_file_size_is_refused_with_exit_2(value, told):
+    done = invoke("scan", "--sample", "--max-file-size", value)
+    assert done.status == 2
+    assert told in done.stderr
+
+
+def test_shards_of_different_max_file_size_are_not_merged(tmp_path):
+    first, second = tmp_path / "s1.json", tmp_path / "s2.json"
+    invoke("scan", "--sample", "--shard", "1/2", "--jobs", "1", "-o", str(first))
+    invoke("scan", "--sample", "--shard", "2/2", "--jobs", "1", "-o", str(second),
+           "--max-file-size", "64M")
+    done = invoke("merge", str(first), str(second))
+    assert done.status == 2
+    assert (f"different options: --max-file-size is {16 * MIB} in {first}, {64 * MIB} in "
+            f"{second}") in done.stderr
+    invoke("scan", "--sample", "--shard", "2/2", "--jobs", "1", "-o", str(second),
+           "--max-file-size", "16M")
+    assert invoke("merge", str(first), str(second)).status == 0
