@@ -57,6 +57,7 @@ _DECODING_CHANGES = "\n\r\x00\ufffd\x1b"
 _SHORT_JSON_ESCAPES = {'"': b'\\"', "\\": b"\\\\", "/": b"\\/", "\b": b"\\b", "\f": b"\\f",
                        "\n": b"\\n", "\r": b"\\r", "\t": b"\\t"}
 _ASCII = bytes(range(128))
+_ASCII_BUT_NUL = bytes(range(1, 128))
 # A JSON \uXXXX escape, a surrogate pair as one; its hex is matched in either case.
 _JSON_ESCAPE = re.compile(rb"\\u([dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
                           rb"|[0-9a-fA-F]{4})")
@@ -169,13 +170,18 @@ class Prefilter:
         return Screening(sorted(plain), [])
 
     def _in_residues(self, texts: list[bytes]) -> list[bool]:
-        """`_in_residue` of each of `texts`, their route characters found in one search
-        over their joining."""
-        if self._wide_words.has_strings():  # a wide word may not cross a text boundary
-            return [self._in_residue(data, data.translate(None, _ASCII)) for data in texts]
+        """`_in_residue` of each of `texts`, with one search of their joining for words
+        without ASCII and one for route characters."""
         joined = b"\x00".join(texts)
+        if joined.count(b"\x00") != len(texts) - 1:  # a text holds NUL: one at a time
+            return [self._in_residue(data, data.translate(None, _ASCII)) for data in texts]
         starts = list(accumulate((len(data) + 1 for data in texts[:-1]), initial=0))
         found = [False] * len(texts)
+        if self._wide_words.has_strings():
+            # NUL stays between the texts' residues, so no word runs from one into the next.
+            residues = joined.translate(None, _ASCII_BUT_NUL)
+            for start, _ in self._wide_words.spans_in(residues):
+                found[residues.count(b"\x00", 0, start)] = True
         for index, window in self._route_windows(joined, starts):
             found[index] = found[index] or self._holds_word_once_folded(window)
         return found

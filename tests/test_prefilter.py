@@ -203,3 +203,9 @@ def test_a_long_text_is_screened_in_windows_without_missing_a_key(monkeypatch):
     assert (windowed.screen(texts).plain,
             [windowed.matches(t.encode()) for t in texts]) == expected == ([0, 2], [
                 True, False, True, False])
+
+
+def test_a_word_without_ascii_is_found_in_its_own_text_and_never_across_two():
+    prefilter = Prefilter(folded_keys=["眾生無邊"])
+    texts = ["眾生", "無邊 and more", "é", "it is 眾 生 無 邊, spaced", "無邊眾生"]
+    assert prefilter.screen(texts).plain == [3]
