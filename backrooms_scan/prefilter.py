@@ -58,6 +58,7 @@ _SHORT_JSON_ESCAPES = {'"': b'\\"', "\\": b"\\\\", "/": b"\\/", "\b": b"\\b", "\
                        "\n": b"\\n", "\r": b"\\r", "\t": b"\\t"}
 _ASCII = bytes(range(128))
 _ASCII_BUT_NUL = bytes(range(1, 128))
+_NUL = re.compile(b"\x00")
 # A JSON \uXXXX escape, a surrogate pair as one; its hex is matched in either case.
 _JSON_ESCAPE = re.compile(rb"\\u([dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
                           rb"|[0-9a-fA-F]{4})")
@@ -177,13 +178,11 @@ class Prefilter:
             return [self._in_residue(data, data.translate(None, _ASCII)) for data in texts]
         starts = list(accumulate((len(data) + 1 for data in texts[:-1]), initial=0))
         found = [False] * len(texts)
-        if self._wide_words.has_strings():
-            # NUL stays between the texts' residues, so no word runs from one into the next.
-            residues = joined.translate(None, _ASCII_BUT_NUL)
-            for start, _ in self._wide_words.spans_in(residues):
-                found[residues.count(b"\x00", 0, start)] = True
-        for index, window in self._route_windows(joined, starts):
-            found[index] = found[index] or self._holds_word_once_folded(window)
+        # NUL stays between the texts' residues, so no word runs from one into the next.
+        for index in self._texts_with_wide_words(joined.translate(None, _ASCII_BUT_NUL)):
+            found[index] = True
+        for index in self._texts_with_folded_words(joined, starts):
+            found[index] = True
         return found
 
     def _in_residue(self, data: bytes, residue: bytes) -> bool:
@@ -195,47 +194,64 @@ class Prefilter:
             return True
         if self.route.isdisjoint(residue.decode("utf-8", "replace")):
             return False
-        return any(self._holds_word_once_folded(window)
-                   for _, window in self._route_windows(data, [0]))
+        if b"\x00" in data:  # NUL separates the windows searched: any other byte will do
+            data = data.replace(b"\x00", b"\x01")
+        return bool(self._texts_with_folded_words(data, [0]))
 
-    def _route_windows(self, data: bytes, starts: Sequence[int]) -> Iterator[tuple[int, bytes]]:
-        """Pieces of `data` around its route characters, each with them replaced by their
-        foldings, and the index of the text (of those beginning at `starts`) it is in.
+    def _texts_with_wide_words(self, residues: bytes) -> set[int]:
+        """Which of the NUL-separated `residues` hold a word without ASCII."""
+        return {residues.count(b"\x00", 0, start)
+                for start, _ in self._wide_words.spans_in(residues)}
+
+    def _texts_with_folded_words(self, joined: bytes, starts: Sequence[int]) -> set[int]:
+        """Which of the NUL-separated texts that begin at `starts` in `joined` hold a word
+        once their route characters are replaced by their foldings.
 
         An occurrence of a word whose folding needs route characters is those characters
-        with at most a word's bytes of others between them and on either side; so route
-        characters that close share a piece, and the pieces hold every such occurrence.
+        with at most a word's bytes of others between them and on either side. So only
+        the windows of that reach around runs of route characters are looked at: joined
+        by NUL, folded with one replace per route character present, and searched once.
         """
+        spans = self._route_literals.spans_in(joined)
+        if not spans:
+            return set()
+        windows, owners = [], []
+        for text, start, end in self._route_runs(spans, starts, len(joined)):
+            windows.append(joined[start:end])
+            owners.append(text)
+        folded = b"\x00".join(windows)
+        for char in {joined[start:end] for start, end in spans}:
+            folded = folded.replace(char, self._route_foldings[char])
+        separators = [match.start() for match in _NUL.finditer(folded)]
+        found = {owners[bisect_right(separators, end - 1)]
+                 for end in self._words.ends_in(folded.lower())}
+        if self._wide_words.has_strings():
+            found.update(owners[index] for index in
+                         self._texts_with_wide_words(folded.translate(None, _ASCII_BUT_NUL)))
+        return found
+
+    def _route_runs(self, spans: list[tuple[int, int]], starts: Sequence[int], size: int
+                    ) -> Iterator[tuple[int, int, int]]:
+        """(text, start, end) of the windows around runs of route characters (at `spans`)
+        closer than a word's bytes to each other, each reaching a word's bytes further on
+        both sides, and none crossing the boundary of a text (the texts beginning at
+        `starts` in `size` bytes, one NUL between them)."""
         reach = self._reach
-        for text, cluster in self._route_clusters(data, starts):
-            text_start = starts[text]
-            text_end = starts[text + 1] - 1 if text + 1 < len(starts) else len(data)
-            window = data[max(cluster[0][0] - reach, text_start):
-                          min(cluster[-1][1] + reach, text_end)]
-            for char in {data[start:end] for start, end in cluster}:
-                window = window.replace(char, self._route_foldings[char])
-            yield text, window
-
-    def _route_clusters(self, data: bytes, starts: Sequence[int]
-                        ) -> Iterator[tuple[int, list[tuple[int, int]]]]:
-        """The spans of route characters in `data`, in runs that are within a word's
-        bytes of each other and in one text, with the index of that text."""
-        cluster: list[tuple[int, int]] = []
-        text = next_text_start = -1
-        for start, end in self._route_literals.spans_in(data):
-            if cluster and (start - cluster[-1][1] > self._reach or start >= next_text_start):
-                yield text, cluster
-                cluster = []
-            if start >= next_text_start:
+        text, text_start, text_end = -1, 0, -1
+        run_start = run_end = -1
+        for start, end in spans:
+            if run_end >= 0 and (start - run_end > reach or start >= text_end):
+                yield text, max(run_start - reach, text_start), min(run_end + reach, text_end)
+                run_end = -1
+            if start >= text_end:
                 text = bisect_right(starts, start) - 1
-                next_text_start = starts[text + 1] if text + 1 < len(starts) else len(data) + 1
-            cluster.append((start, end))
-        if cluster:
-            yield text, cluster
-
-    def _holds_word_once_folded(self, window: bytes) -> bool:
-        return (self._words.occur_in(window.lower())
-                or self._wide_words.occur_in(window.translate(None, _ASCII)))
+                text_start = starts[text]
+                text_end = starts[text + 1] - 1 if text + 1 < len(starts) else size
+            if run_end < 0:
+                run_start = start
+            run_end = end
+        if run_end >= 0:
+            yield text, max(run_start - reach, text_start), min(run_end + reach, text_end)
 
     def _escapes_in(self, data: bytes) -> bool:
         if any(escape in data for escape in self._short_escapes):
