@@ -3,7 +3,9 @@ without the prefilter finding the text, in its UTF-8 bytes and in JSON holding i
 
 from __future__ import annotations
 
+import importlib.util
 import json
+from unittest.mock import patch
 
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -209,3 +211,17 @@ def test_a_word_without_ascii_is_found_in_its_own_text_and_never_across_two():
     prefilter = Prefilter(folded_keys=["眾生無邊"])
     texts = ["眾生", "無邊 and more", "é", "it is 眾 生 無 邊, spaced", "無邊眾生"]
     assert prefilter.screen(texts).plain == [3]
+
+
+@settings(max_examples=200, deadline=None)
+@given(text_holding_a_key())
+def test_without_ahocorasick_rs_the_prefilter_falls_back_to_pyahocorasick_and_misses_nothing(
+        example):
+    key, text = example
+    real_find_spec = importlib.util.find_spec
+    with patch.object(importlib.util, "find_spec",
+                      lambda name, *args: None if name == "ahocorasick_rs" else real_find_spec(name, *args)):
+        prefilter = Prefilter(folded_keys=[key, "welfare"])
+    assert 1 in prefilter.screen(["unrelated", text, "x" * 3000 + "é"]).plain
+    for data in raw_forms(text):
+        assert prefilter.matches(data)
