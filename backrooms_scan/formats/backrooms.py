@@ -1009,9 +1009,16 @@ def _tag_lines_in_bytes(data: bytes) -> list[Tag]:
         if match := TAG_LINE_BYTES.match(data, at + 1):
             found.append(match)
         at = data.find(b"\n<", at + 2)
-    return [Tag(match.start(1) - 1, min(match.end() + 1, size), name)
-            for match in found
-            if len(raw := match.group(1).decode("utf-8")) <= MAX_NAME and (name := raw.strip())]
+    names: dict[bytes, str] = {}
+    tags = []
+    for match in found:
+        raw = match.group(1)
+        if (name := names.get(raw)) is None:
+            decoded = raw.decode("utf-8")
+            name = names[raw] = decoded.strip() if len(decoded) <= MAX_NAME else ""
+        if name:
+            tags.append(Tag(match.start(1) - 1, min(match.end() + 1, size), name))
+    return tags
 
 
 def _closing_tag_lines(data: bytes) -> str:
@@ -1035,6 +1042,8 @@ def _read_context_bytes(data: bytes, start: int, limit: int) -> ContextList | No
     bytes, the value alone decoded and read. Messages keep only their text."""
     while start < limit and data[start] in ASCII_BLANK:
         start += 1
+    if (quick := _read_valid_context_bytes(data, start, limit)) is not None:
+        return quick
     end = _json_value_end(data, start, limit)
     if end is None:
         return None
@@ -1048,6 +1057,22 @@ def _read_context_bytes(data: bytes, start: int, limit: int) -> ContextList | No
     messages = [Message(start, _content_text(item.get("content")) if isinstance(item, dict)
                         else None, start, True) for _, item, _ in elements]
     return ContextList(messages, end)
+
+
+def _read_valid_context_bytes(data: bytes, start: int, limit: int) -> ContextList | None:
+    """`_read_context_bytes` for a value that is valid JSON, read in one step; None for
+    any other, which the lenient reading decides."""
+    if not data.startswith((b"[", b"{"), start):
+        return None
+    try:
+        text = data[start:limit].decode("utf-8")
+        value, end = LENIENT_JSON.raw_decode(text)
+    except (ValueError, RecursionError):
+        return None
+    messages = [Message(start, _content_text(item.get("content")) if isinstance(item, dict)
+                        else None, start, True)
+                for item in (value if isinstance(value, list) else [value])]
+    return ContextList(messages, start + len(text[:end].encode("utf-8")))
 
 
 def _json_value_end(data: bytes, start: int, limit: int) -> int | None:
