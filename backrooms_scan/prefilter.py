@@ -212,15 +212,15 @@ class Prefilter:
         the windows of that reach around runs of route characters are looked at: joined
         by NUL, folded with one replace per route character present, and searched once.
         """
+        windows, owners, present = [], [], set()
         spans = self._route_literals.spans_in(joined)
-        if not spans:
-            return set()
-        windows, owners = [], []
-        for text, start, end in self._route_runs(spans, starts, len(joined)):
+        for text, start, end in self._route_runs(joined, spans, starts, present):
             windows.append(joined[start:end])
             owners.append(text)
+        if not windows:
+            return set()
         folded = b"\x00".join(windows)
-        for char in {joined[start:end] for start, end in spans}:
+        for char in present:
             folded = folded.replace(char, self._route_foldings[char])
         separators = [match.start() for match in _NUL.finditer(folded)]
         found = {owners[bisect_right(separators, end - 1)]
@@ -230,16 +230,17 @@ class Prefilter:
                          self._texts_with_wide_words(folded.translate(None, _ASCII_BUT_NUL)))
         return found
 
-    def _route_runs(self, spans: list[tuple[int, int]], starts: Sequence[int], size: int
-                    ) -> Iterator[tuple[int, int, int]]:
+    def _route_runs(self, data: bytes, spans: Iterable[tuple[int, int]], starts: Sequence[int],
+                    present: set[bytes]) -> Iterator[tuple[int, int, int]]:
         """(text, start, end) of the windows around runs of route characters (at `spans`)
         closer than a word's bytes to each other, each reaching a word's bytes further on
         both sides, and none crossing the boundary of a text (the texts beginning at
-        `starts` in `size` bytes, one NUL between them)."""
-        reach = self._reach
+        `starts` in `data`, one NUL between them). Adds each route character to `present`."""
+        reach, size = self._reach, len(data)
         text, text_start, text_end = -1, 0, -1
         run_start = run_end = -1
         for start, end in spans:
+            present.add(data[start:end])
             if run_end >= 0 and (start - run_end > reach or start >= text_end):
                 yield text, max(run_start - reach, text_start), min(run_end + reach, text_end)
                 run_end = -1
@@ -306,15 +307,24 @@ class _Literals:
     def has_strings(self) -> bool:
         return bool(self._strings)
 
-    def spans_in(self, haystack: bytes) -> list[tuple[int, int]]:
-        """Where occurrences of the strings are, as (start, end), not overlapping."""
+    def spans_in(self, haystack: bytes) -> Iterator[tuple[int, int]]:
+        """Where occurrences of the strings are, as (start, end), in order and not
+        overlapping; found a window at a time (see `_windows`)."""
         if self._automaton is None:
-            return []
+            return
+        last_end = 0
+        for offset, window in self._windows(haystack):
+            for start, end in self._spans_in_window(window):
+                if offset + start >= last_end:  # not again from the windows' overlap
+                    last_end = offset + end
+                    yield offset + start, last_end
+
+    def _spans_in_window(self, window: bytes) -> list[tuple[int, int]]:
         if hasattr(self._automaton, "find_matches_as_indexes"):
             return [(start, end) for _, start, end in
-                    self._automaton.find_matches_as_indexes(haystack)]
+                    self._automaton.find_matches_as_indexes(window)]
         return [(last + 1 - length, last + 1)
-                for last, length in self._automaton.iter(haystack.decode("latin-1"))]
+                for last, length in self._automaton.iter(window.decode("latin-1"))]
 
     def occur_in(self, haystack: bytes) -> bool:
         if self._automaton is None:
