@@ -30,6 +30,7 @@ import re
 import unicodedata
 from array import array
 from collections.abc import Sequence
+from functools import cache
 
 from backrooms_scan.foldtables import fold_char
 
@@ -77,7 +78,6 @@ def _fold_non_ascii_run(error: UnicodeEncodeError) -> tuple[bytes, int]:
 
 
 _FOLD_ERRORS = "backrooms_scan.fold"
-codecs.register_error(_FOLD_ERRORS, _fold_non_ascii_run)
 
 # ASCII letters to lowercase, digits kept, every other ASCII byte to a space;
 # bytes of UTF-8 sequences (already folded) pass through.
@@ -126,7 +126,6 @@ def _fold_to_ascii(error: UnicodeEncodeError) -> tuple[str, int]:
 
 
 _FOLD_TO_ASCII_ERRORS = "backrooms_scan.fold_to_ascii"
-codecs.register_error(_FOLD_TO_ASCII_ERRORS, _fold_to_ascii)
 
 
 # What each byte table folds to a space; `_fold_bytes` drops these to squeeze text.
@@ -148,14 +147,14 @@ def _fold_bytes(text: str, keep_nul: bool = False, squeeze: bool = False) -> byt
         try:
             # Text made of ASCII and common characters folds in C; other characters
             # that fold to ASCII go through the error handler.
-            codes = codecs.charmap_encode(text, _FOLD_TO_ASCII_ERRORS, _COMMON_CODES)[0]
+            codes = codecs.charmap_encode(text, _handler(_FOLD_TO_ASCII_ERRORS), _COMMON_CODES)[0]
             return _translate(codes, _COMMON_CODE_FOLDS_KEEPING_NUL if keep_nul
                               else _COMMON_CODE_FOLDS, squeeze)
         except UnicodeEncodeError:
             pass
     # Encoding to ASCII finds the non-ASCII runs at C speed and hands each to
     # the error handler, which folds it; one byte table then folds the ASCII.
-    return _translate(text.encode("ascii", _FOLD_ERRORS),
+    return _translate(text.encode("ascii", _handler(_FOLD_ERRORS)),
                       _ASCII_FOLD_KEEPING_NUL if keep_nul else _ASCII_FOLD_BYTES, squeeze)
 
 
@@ -247,7 +246,16 @@ def _classify_non_ascii_run(error: UnicodeEncodeError) -> tuple[bytes, int]:
 
 
 _CLASS_ERRORS = "backrooms_scan.fold_class"
-codecs.register_error(_CLASS_ERRORS, _classify_non_ascii_run)
+_ERROR_HANDLERS = {_FOLD_ERRORS: _fold_non_ascii_run, _FOLD_TO_ASCII_ERRORS: _fold_to_ascii,
+                   _CLASS_ERRORS: _classify_non_ascii_run}
+
+
+@cache
+def _handler(name: str) -> str:
+    """The name of one of the codec error handlers above, registered with the interpreter's
+    codec registry the first time a text is folded, not when the module is imported."""
+    codecs.register_error(name, _ERROR_HANDLERS[name])
+    return name
 _CLASS_BYTES = bytes((_ONE if chr(c).isalnum() else _SPACES)[0] for c in range(128)) + (
     _ONE + _SPACES + _NOTHING + _OTHER
 ).ljust(128, _OTHER)
@@ -266,7 +274,7 @@ def fold_with_offsets(text: str, folded: str | None = None) -> tuple[str, array]
     """`fold(text)` plus, per folded character, the index of the original character it
     came from, followed by `len(text)` as a sentinel. A caller that has folded `text`
     already passes the result as `folded`, which saves folding it again."""
-    classes = text.encode("ascii", _CLASS_ERRORS).translate(_CLASS_BYTES)
+    classes = text.encode("ascii", _handler(_CLASS_ERRORS)).translate(_CLASS_BYTES)
     if _OTHER in classes:
         return _fold_with_offsets_per_char(text)
     emitting = classes[: classes.rfind(_ONE) + 1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 import unicodedata
 
@@ -221,3 +222,24 @@ class TestWordEdges:
     @pytest.mark.parametrize("char", ["a", "ā", "я", "α", "1", " "])
     def test_spaced_scripts(self, char):
         assert not is_unspaced_script(char)
+
+
+def test_importing_the_package_registers_no_codec_error_handler():
+    """The codec registry is the interpreter's: a library that registers handlers on import
+    changes it for its host program. Folding registers its own when it first folds."""
+    probe = (
+        "import codecs, importlib, pkgutil, backrooms_scan\n"
+        "for module in pkgutil.walk_packages(backrooms_scan.__path__, 'backrooms_scan.'):\n"
+        "    importlib.import_module(module.name)\n"
+        "from backrooms_scan.normalize import _ERROR_HANDLERS, fold\n"
+        "def registered(name):\n"
+        "    try:\n"
+        "        codecs.lookup_error(name)\n"
+        "    except LookupError:\n"
+        "        return False\n"
+        "    return True\n"
+        "print(any(map(registered, _ERROR_HANDLERS)), fold('Svāhā') == 'svaha')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert done.stdout.split()[:2] == ["False", "True"]
