@@ -44,6 +44,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from backrooms_scan.decode import Document
 from backrooms_scan.formats.positions import (
@@ -121,7 +122,7 @@ class Banner:
 class Layout:
     """Every header of a log, its banner, and whether its turns are `NAME N:` lines."""
 
-    headers: list[Header]
+    headers: tuple[Header, ...]
     banner: Banner | None
     colon: bool
 
@@ -172,6 +173,9 @@ def load(doc: Document) -> Iterator[Conversation]:
     yield Conversation(doc.path, doc.path, NAME, turns, scenario=scenario, timestamp=timestamp)
 
 
+# Sniffing reads the layout of a file's head, which for most logs is the whole text that
+# loading then reads again: the last one read is kept.
+@lru_cache(maxsize=1)
 def read_layout(text: str) -> Layout:
     """The headers of a fork log (speakers, runner sections and lines, round markers)."""
     marks = [_classify_hash_line(text, start, text[start:found.end()])
@@ -193,7 +197,7 @@ def read_layout(text: str) -> Layout:
                      key=lambda h: h.line_start)
     if banner is not None:
         headers = [h for h in headers if h.line_start >= banner.end]
-    return Layout(headers, banner, colon)
+    return Layout(tuple(headers), banner, colon)
 
 
 def _classify_hash_line(text: str, start: int, line: str) -> Header | None:
