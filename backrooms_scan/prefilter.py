@@ -273,6 +273,8 @@ class _Literals:
 
     def __init__(self, strings: Sequence[bytes]):
         self._strings = list(strings)
+        # How far a window runs past the next one's start (see `_windows`).
+        self._overlap = max(map(len, self._strings), default=1) - 1
         self._automaton = None
         self._lengths: list[int] = []
         if not self._strings:
@@ -339,9 +341,8 @@ class _Literals:
     def _windows(self, haystack: bytes) -> Iterator[tuple[int, bytes]]:
         """(offset, window) pairs covering `haystack`: each window runs one string's
         length past the next one's start, so every occurrence lies whole in one."""
-        reach = max(map(len, self._strings)) - 1
-        if len(haystack) <= _WINDOW + reach:
+        if len(haystack) <= _WINDOW + self._overlap:
             yield 0, haystack
             return
         for start in range(0, len(haystack), _WINDOW):
-            yield start, haystack[start : start + _WINDOW + reach]
+            yield start, haystack[start : start + _WINDOW + self._overlap]
