@@ -30,6 +30,7 @@ from backrooms_scan.decode import (
 )
 from backrooms_scan.formats import chatjson
 from backrooms_scan.json_layout import JsonLayout
+from backrooms_scan.limits import Limits, default_limits
 from backrooms_scan.matcher import Matcher, TurnMatch
 from backrooms_scan.model import Conversation, Hit, Notice, SkipFile, Turn
 from backrooms_scan.model_names import canonical_model
@@ -72,7 +73,8 @@ class ScanOptions:
     engine: str = "auto"
     json_layout: JsonLayout | None = None
     prefilter: bool = True  # False: every turn of every file is matched (the reference path)
-    max_file_size: int | None = None  # walk.Limits.max_whole_file; None: its default
+    max_file_size: int | None = None  # Limits.max_whole_file; None: that of `limits`
+    limits: Limits = field(default_factory=default_limits)  # what reading one input may take
 
 
 @dataclass
@@ -122,8 +124,8 @@ class Scanner:
         self.matcher = Matcher(sets, word=options.word, exact=options.exact, engine=options.engine,
                                prefilter=options.prefilter)
         self.forced = formats.by_name(options.input_format) if options.input_format else None
-        self.limits = None if options.max_file_size is None else replace(
-            walk.default_limits(), max_whole_file=options.max_file_size)
+        self.limits = options.limits if options.max_file_size is None else replace(
+            options.limits, max_whole_file=options.max_file_size)
         self.declared_json = None
         if options.json_layout is not None:
             self.declared_json = replace(formats.by_name(chatjson.NAME),

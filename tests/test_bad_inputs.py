@@ -23,15 +23,18 @@ import subprocess
 import sys
 import tarfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 import zstandard
 from click.testing import CliRunner
+from mock_environment import mock_environment
 
 from backrooms_scan import walk
-from backrooms_scan.cli import main
+from backrooms_scan.cli import load_sets, main
+from backrooms_scan.limits import GiB, KiB, Limits, MiB, default_limits
+from backrooms_scan.run import ScanRequest, execute
 
 ROOT = Path(__file__).resolve().parent.parent
 BAD = ROOT / "tests" / "fixtures" / "bad"
@@ -72,10 +75,25 @@ def scan(*paths: Path | str, base: Path, extra: tuple[str, ...] = ()) -> Scan:
     """`scan PATHS -p probe.yaml -f json --hits`; `base/` is cut from every path shown."""
     args = ["scan", *map(str, paths), "-p", str(PROBE), "-f", "json", "--hits", "-j", "1", *extra]
     result = CliRunner().invoke(main, args, catch_exceptions=False)
+    return shown_relative(result.exit_code, result.stdout, result.stderr, base)
+
+
+def shown_relative(status: int, stdout: str, stderr: str, base: Path) -> Scan:
     prefix = f"{base}{os.sep}"
-    summary = json.loads(result.stdout.replace(json.dumps(prefix)[1:-1], ""))
-    stderr_lines = result.stderr.replace(prefix, "").splitlines()
-    return Scan(result.exit_code, summary, stderr_lines)
+    summary = json.loads(stdout.replace(json.dumps(prefix)[1:-1], ""))
+    return Scan(status, summary, stderr.replace(prefix, "").splitlines())
+
+
+def scan_with_limits(directory: Path, limits: Limits) -> Scan:
+    """As `scan`, reading by `limits` instead of the shipped ones (no option sets them)."""
+    env = mock_environment()
+    args = [str(directory), "-p", str(PROBE), "-f", "json", "--hits", "-j", "1"]
+    with main.commands["scan"].make_context("scan", args) as context:
+        options = dict(context.params)
+    sets = load_sets(options.pop("pattern_paths"), options.pop("set_names"))
+    request = ScanRequest.from_cli(list(options.pop("paths")), sets, options, env)
+    status = execute(replace(request, scan=replace(request.scan, limits=limits)), env)
+    return shown_relative(status, env.stdout.getvalue(), env.stderr.getvalue(), directory)
 
 
 def with_neighbour(directory: Path) -> Path:
@@ -84,12 +102,18 @@ def with_neighbour(directory: Path) -> Path:
     return directory
 
 
-def scan_dir_with(tmp_path: Path, name: str, data: bytes, *extra: str) -> Scan:
-    """Scan a directory holding the neighbour and `name` with content `data`."""
+def dir_with(tmp_path: Path, name: str, data: bytes) -> Path:
+    """A directory holding the neighbour and `name` with content `data`."""
     directory = with_neighbour(tmp_path / "dump")
     path = directory / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
+    return directory
+
+
+def scan_dir_with(tmp_path: Path, name: str, data: bytes, *extra: str) -> Scan:
+    """Scan a directory holding the neighbour and `name` with content `data`."""
+    directory = dir_with(tmp_path, name, data)
     return scan(directory, base=directory, extra=extra)
 
 
@@ -475,14 +499,14 @@ def test_members_named_with_dot_dot_are_read_and_nothing_is_written(tmp_path, mo
     assert not Path("/absolute.txt").exists()
 
 
-# --- decompression bombs: walk.MAX_DECOMPRESSED, walk.MAX_RATIO past walk.RATIO_GRACE --------------
+# --- decompression bombs: Limits.max_size, Limits.max_ratio past Limits.ratio_after ---------------
 
+ONE_MIB = Limits(max_size=1 * MiB)
 BOMB = b"### Claude 1 ###\n" + b"the lantern hums and hums\n" * 400_000  # 10 MB, ~25 KB gzipped
 
 
-def test_bomb_beyond_the_size_limit_is_skipped(tmp_path, monkeypatch):
-    monkeypatch.setattr(walk, "MAX_DECOMPRESSED", 1 * walk.MiB)
-    result = scan_dir_with(tmp_path, "bomb.txt.gz", gzip.compress(BOMB))
+def test_bomb_beyond_the_size_limit_is_skipped(tmp_path):
+    result = scan_with_limits(dir_with(tmp_path, "bomb.txt.gz", gzip.compress(BOMB)), ONE_MIB)
     assert result.skipped == {"bomb.txt.gz": "decompressed size exceeds limit (1 MiB)"}
     assert result.stderr_lines == [
         "backrooms-scan: skipped bomb.txt.gz: decompressed size exceeds limit (1 MiB)"]
@@ -490,30 +514,27 @@ def test_bomb_beyond_the_size_limit_is_skipped(tmp_path, monkeypatch):
     assert (result.exit_code, result.files_seen) == (0, 2)
 
 
-def test_bomb_beyond_the_expansion_ratio_is_skipped(tmp_path, monkeypatch):
-    monkeypatch.setattr(walk, "MAX_RATIO", 100)
-    monkeypatch.setattr(walk, "RATIO_GRACE", 256 * walk.KiB)
-    result = scan_dir_with(tmp_path, "bomb.txt.xz", lzma.compress(BOMB))
+def test_bomb_beyond_the_expansion_ratio_is_skipped(tmp_path):
+    limits = Limits(max_ratio=100, ratio_after=256 * KiB)
+    result = scan_with_limits(dir_with(tmp_path, "bomb.txt.xz", lzma.compress(BOMB)), limits)
     assert result.skipped == {"bomb.txt.xz": "decompressed size exceeds limit (more than 100 "
                                              "times the compressed size past 256 KiB)"}
     assert result.hits == [NEIGHBOUR_HIT]
 
 
-def test_bomb_inside_a_zip_skips_only_that_member(tmp_path, monkeypatch):
-    monkeypatch.setattr(walk, "MAX_DECOMPRESSED", 1 * walk.MiB)
+def test_bomb_inside_a_zip_skips_only_that_member(tmp_path):
     good = transcript("only the lantern hums beside the bomb").encode()
     data = zip_of({"a.txt": good, "bomb.txt": BOMB})
-    result = scan_dir_with(tmp_path, "dump.zip", data)
+    result = scan_with_limits(dir_with(tmp_path, "dump.zip", data), ONE_MIB)
     assert result.skipped == {"dump.zip!bomb.txt": "decompressed size exceeds limit (1 MiB)"}
     assert result.hits == [("dump.zip!a.txt", 5, 10), NEIGHBOUR_HIT]
     assert result.files_seen == 3
 
 
-def test_bomb_inside_a_compressed_tar_skips_only_that_member(tmp_path, monkeypatch):
-    monkeypatch.setattr(walk, "MAX_DECOMPRESSED", 1 * walk.MiB)
+def test_bomb_inside_a_compressed_tar_skips_only_that_member(tmp_path):
     good = transcript("only the lantern hums beside the bomb").encode()
     data = gzip.compress(tar_of({"a.txt": good, "bomb.txt": BOMB, "c.txt": good.upper()}))
-    result = scan_dir_with(tmp_path, "dump.tar.gz", data)
+    result = scan_with_limits(dir_with(tmp_path, "dump.tar.gz", data), ONE_MIB)
     assert result.skipped == {"dump.tar.gz!bomb.txt": "decompressed size exceeds limit (1 MiB)"}
     assert result.hits == [("dump.tar.gz!a.txt", 5, 10), ("dump.tar.gz!c.txt", 5, 10),
                            NEIGHBOUR_HIT]
@@ -521,7 +542,7 @@ def test_bomb_inside_a_compressed_tar_skips_only_that_member(tmp_path, monkeypat
 
 
 def test_default_limits_are_the_module_constants():
-    assert walk.default_limits() == walk.Limits(4 * walk.GiB, 1000, 64 * walk.MiB)
+    assert default_limits() == Limits(4 * GiB, 1000, 64 * MiB)
 
 
 # --- hostile pattern files -------------------------------------------------------------------------

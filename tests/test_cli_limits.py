@@ -8,7 +8,7 @@ import json
 import pytest
 from mock_environment import invoke
 
-from backrooms_scan import walk
+from backrooms_scan import limits
 
 MIB = 1024 * 1024
 TURNS = b"### Claude 1 ###\ngate gate paragate parasamgate bodhi svaha\n\n" \
@@ -37,7 +37,7 @@ def test_a_file_over_max_file_size_is_skipped_with_the_reason(tmp_path):
 
 
 def test_max_file_size_lets_a_larger_file_be_read_whole(tmp_path, monkeypatch):
-    monkeypatch.setattr(walk, "MAX_WHOLE_FILE", MIB)  # the default, made small
+    monkeypatch.setattr(limits, "MAX_WHOLE_FILE", MIB)  # the default, made small
     path, recitals = fork_log(tmp_path, 3 * MIB // 2)
     _, by_default = scan_json(path)
     assert by_default["files_skipped"] == 1

@@ -19,17 +19,11 @@ import pytest
 import zstandard
 
 from backrooms_scan import walk
-from backrooms_scan.walk import (
-    BrokenInput,
-    Input,
-    InputTooLarge,
-    Limits,
-    PathError,
-    Skipped,
-    iter_files,
-    iter_inputs,
-    strip_compression_suffix,
-)
+from backrooms_scan.compression import strip_compression_suffix
+from backrooms_scan.inputs import Input, PathError, Skipped
+from backrooms_scan.limits import Limits, default_limits
+from backrooms_scan.streams import BrokenInput, InputTooLarge, read_whole
+from backrooms_scan.walk import iter_files, iter_inputs
 
 FIXTURES = Path(__file__).parent / "fixtures" / "walk"
 
@@ -401,11 +395,16 @@ def test_decompressed_stream_beyond_the_size_limit_raises_input_too_large(tmp_pa
     assert raised.value.reason == "decompressed size exceeds limit (1000 bytes)"
 
 
-def test_size_limit_comes_from_the_module_constant_by_default(tmp_path, monkeypatch):
-    monkeypatch.setattr(walk, "MAX_DECOMPRESSED", 2048)
-    item, _walk = first_input(write(tmp_path / "bomb.xz", lzma.compress(b"\0" * 1_000_000)))
+def test_an_input_reads_by_the_limits_it_was_walked_with_else_the_shipped_ones(tmp_path):
+    path = write(tmp_path / "bomb.xz", lzma.compress(b"\0" * 1_000_000))
+    item, _walk = first_input(path, limits=Limits(max_size=2048))
+    assert item.limits == Limits(max_size=2048)
     with item.open() as stream, pytest.raises(InputTooLarge, match=r"exceeds limit \(2 KiB\)$"):
         stream.read()
+    item, _walk = first_input(path)
+    assert item.limits == default_limits()
+    with item.open() as stream:
+        assert stream.read() == b"\0" * 1_000_000
 
 
 def test_bomb_noticed_within_the_first_bytes_is_skipped(tmp_path):
@@ -861,5 +860,5 @@ def test_text_read_whole_beyond_its_limit_is_too_large(tmp_path):
     path = write(tmp_path / "a.txt.gz", gzip.compress(b"x" * 5000))
     item, _walk = first_input(path, limits=Limits(max_whole_file=4096))
     with item.open() as stream, pytest.raises(InputTooLarge) as raised:
-        walk.read_whole(stream, item.limits.max_whole_file)
+        read_whole(stream, item.limits.max_whole_file)
     assert raised.value.reason == "too large to read whole (more than 4 KiB)"
