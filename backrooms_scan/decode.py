@@ -101,6 +101,11 @@ class Document:
             self._text = text
         return self._text
 
+    def decodes_cleanly(self) -> bool:
+        """Whether the whole content decodes without a bad byte (decoded once, and kept
+        for `read_text`)."""
+        return self._decoded()[2] is None
+
     def _decoded(self) -> tuple[bytes, str, tuple[str, int] | None]:
         """(content, its text with LF line ends and no terminal escapes, decoding problem)."""
         if self._decoding is None:

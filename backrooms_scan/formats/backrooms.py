@@ -987,11 +987,8 @@ def _plain_utf8(doc: Document, data: bytes) -> bytes | None:
         return None
     if doc.fix_text and may_hold_mojibake(data, encoding):
         return None
-    if not data.isascii():
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
+    if not data.isascii() and not doc.decodes_cleanly():
+        return None
     data = data[bom:]
     if b"\r" in data:
         data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
