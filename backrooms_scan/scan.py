@@ -276,7 +276,7 @@ class Scanner:
 def with_canonical_models(turns: tuple[Turn, ...]) -> tuple[Turn, ...]:
     """The turns with each model named by its canonical name (see `model_names`): the one
     place where names are unified, so filters, records and breakdowns agree."""
-    if not any(turn.model and canonical_model(turn.model) != turn.model for turn in turns):
+    if all(canonical_model(model) == model for model in {turn.model for turn in turns if turn.model}):
         return turns
     return tuple(replace(turn, model=canonical_model(turn.model)) if turn.model else turn
                  for turn in turns)
