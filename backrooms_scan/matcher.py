@@ -410,10 +410,12 @@ class Matcher:
             searched = turns if len(indices) == len(turns) else [turns[i] for i in indices]
             joined = matching_pass.join(searched)
             texts, spans_by_turn = matching_pass.spans_by_turn(searched, joined)
-            for searched_index, spans in spans_by_turn.items():
+            while spans_by_turn:  # each turn's occurrences are let go once it has hits
+                searched_index, spans = spans_by_turn.popitem()
                 turn_index = indices[searched_index]
                 hits = self._turn_hits(
                     matching_pass, turns[turn_index], texts[searched_index], spans)
+                del spans
                 if hits:
                     hits_by_turn.setdefault(turn_index, []).append(hits)
                     if matching_pass.folded:

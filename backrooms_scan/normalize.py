@@ -29,6 +29,7 @@ import itertools
 import re
 import unicodedata
 from array import array
+from bisect import bisect_right
 from collections.abc import Sequence
 from functools import cache
 
@@ -270,7 +271,7 @@ def _offset_array(values=()) -> array:
     return array("I", values)
 
 
-def fold_with_offsets(text: str, folded: str | None = None) -> tuple[str, array]:
+def fold_with_offsets(text: str, folded: str | None = None) -> tuple[str, Sequence[int]]:
     """`fold(text)` plus, per folded character, the index of the original character it
     came from, followed by `len(text)` as a sentinel. A caller that has folded `text`
     already passes the result as `folded`, which saves folding it again."""
@@ -278,14 +279,63 @@ def fold_with_offsets(text: str, folded: str | None = None) -> tuple[str, array]
     if _OTHER in classes:
         return _fold_with_offsets_per_char(text)
     emitting = classes[: classes.rfind(_ONE) + 1]
+    del classes  # each step lets go of the last: a 100 MB turn has one copy at a time
     if _NOTHING in emitting:
         marked = _SPACE_ORIGIN_AFTER_MARKS.sub(rb"w\1S", emitting)
     else:
         marked = emitting.replace(b"ws", b"wS")
+    del emitting
     # Kept: letters, and the first space-maker of each run of spaces between letters.
-    offsets = _offset_array(itertools.compress(range(len(marked)), marked.translate(_EMITS)))
-    offsets.append(len(text))
+    emits = marked.translate(_EMITS)
+    del marked
+    if len(emits) > 4 * _SelectedOffsets.BLOCK:
+        offsets = _SelectedOffsets(emits, len(text))
+    else:
+        offsets = _offset_array(itertools.compress(range(len(emits)), emits))
+        offsets.append(len(text))
     return fold(text) if folded is None else folded, offsets
+
+
+class _SelectedOffsets(Sequence[int]):
+    """The offsets of a long text whose characters fold to one character or none: one
+    byte per original character (1 where a folded character comes from) and a count per
+    block, instead of 4 bytes per folded character, which for a turn of 100 MB is 400 MB.
+    Reading offsets in about increasing order, as hits are, expands one block at a time."""
+
+    BLOCK = 1 << 16
+
+    def __init__(self, emits: bytes, length: int):
+        self._emits = emits
+        self._length = length
+        block = self.BLOCK
+        self._before = list(itertools.accumulate(
+            (emits.count(1, start, start + block) for start in range(0, len(emits), block)),
+            initial=0))  # folded characters before each block
+        self._expanded: tuple[int, array] = (-1, _offset_array())
+
+    def __len__(self) -> int:
+        return self._before[-1] + 1
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        if index == self._before[-1]:
+            return self._length
+        block = bisect_right(self._before, index) - 1
+        if self._expanded[0] != block:
+            start = block * self.BLOCK
+            window = self._emits[start : start + self.BLOCK]
+            self._expanded = (block, _offset_array(
+                itertools.compress(range(start, start + len(window)), window)))
+        return self._expanded[1][index - self._before[block]]
+
+    def __iter__(self):
+        yield from itertools.compress(range(len(self._emits)), self._emits)
+        yield self._length
 
 
 def _fold_with_offsets_per_char(text: str) -> tuple[str, array]:

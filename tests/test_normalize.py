@@ -243,3 +243,20 @@ def test_importing_the_package_registers_no_codec_error_handler():
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           timeout=60, check=True)
     assert done.stdout.split()[:2] == ["False", "True"]
+
+
+def test_offsets_of_a_long_text_read_the_same_in_any_order(monkeypatch):
+    from backrooms_scan import normalize
+
+    text = "Gate, gāte!  pāragate —\n bodhi svāhā... " * 300
+    folded, expected = as_lists(fold_with_offsets(text))
+    monkeypatch.setattr(normalize._SelectedOffsets, "BLOCK", 64)  # long text: many blocks
+    again, offsets = fold_with_offsets(text)
+    assert type(offsets) is normalize._SelectedOffsets
+    assert (again, list(offsets), len(offsets)) == (folded, expected, len(expected))
+    order = [*range(0, len(expected), 7), *range(len(expected) - 1, -1, -13), -1]
+    assert [offsets[i] for i in order] == [expected[i] for i in order]
+    start = folded.index("bodhi svaha", 5000)
+    original = original_span(text, offsets, start, start + 11)
+    assert original == original_span(text, expected, start, start + 11)
+    assert text[original[0] : original[1]] == "bodhi svāhā"
