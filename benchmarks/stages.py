@@ -2,13 +2,21 @@
 
     python benchmarks/stages.py DUMP [--engine NAME]
 
-Stages are cumulative: `read` walks and reads every file; `prefilter` adds asking the
-matcher's byte-level prefilter (`Matcher.may_hit`) whether each file's bytes can hold a
-hit; `load` is reading, decoding, format sniffing and splitting into turns; `squeeze` adds
-folding the spoken turns of each conversation with spaces dropped (what the matcher
-screens turns the prefilter cannot judge with); `match` is the full scan (prefilter, screen,
-fold and automaton on the turns that pass, hit mapping), as `scan --jobs 1` does it without
-reporting. Only public interfaces are used, so the figures are what a caller would get.
+Stages are cumulative, each doing what the scan does up to that point:
+
+- `read`: walk the dump and read every file's bytes;
+- `sniff`: and decide each file's format (`formats.detect` on its head);
+- `prefilter`: and ask the byte-level prefilter (`Matcher.may_hit`) whether the file's
+  bytes can hold a hit;
+- `count`: and read the turns as counting needs them: a file the prefilter rules out
+  from its outline when its format has one (format A: attribution from the bytes,
+  texts never decoded), every other file in full (decoding, repair, splitting);
+- `scan`: the whole scan of each file (`Scanner.scan_unit`: all of the above, then the
+  turn screen, folding and automaton on the turns that pass, hit mapping, relations),
+  as `scan --jobs 1` does it without reporting.
+
+So each stage's time less the one before is what that step costs. Only public
+interfaces are used, so the figures are what a caller would get.
 """
 
 from __future__ import annotations
@@ -16,68 +24,68 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from backrooms_scan import formats, walk
-from backrooms_scan.decode import Document, classify_head
+from backrooms_scan.decode import Document, classify_head, may_hold_mojibake
 from backrooms_scan.matcher import Matcher
-from backrooms_scan.model import Role, SkipFile
-from backrooms_scan.normalize import squeeze_joined
+from backrooms_scan.model import SkipFile
 from backrooms_scan.patterns import shipped_sets
 from backrooms_scan.scan import Scanner, ScanOptions
 
 
-def inputs(dump: str):
+def files_of(dump: str) -> Iterator[tuple[str, bytes]]:
     for unit in walk.iter_files([dump]):
         if isinstance(unit, str):
-            yield from (i for i in walk.iter_inputs([unit]) if isinstance(i, walk.Input))
+            for item in walk.iter_inputs([unit]):
+                if isinstance(item, walk.Input):
+                    with item.open() as stream:
+                        yield item.path, stream.read()
+
+
+def sniffed(dump: str) -> Iterator[tuple[Document, bytes, formats.Format]]:
+    for path, data in files_of(dump):
+        doc = Document.from_bytes(path, data)
+        fmt = formats.detect(doc)
+        if fmt is not None and (fmt.binary or not classify_head(doc.head)):
+            yield doc, data, fmt
 
 
 def stage_read(dump: str) -> tuple[int, int]:
     files = size = 0
-    for item in inputs(dump):
-        with item.open() as stream:
-            size += len(stream.read())
+    for _, data in files_of(dump):
         files += 1
+        size += len(data)
     return files, size
 
 
-def spoken_turns(dump: str):
-    for item in inputs(dump):
-        doc = Document.from_input(item)
-        if classify_head(doc.head):
-            continue
-        fmt = formats.detect(doc)
-        if fmt is None:
-            continue
+def stage_sniff(dump: str) -> int:
+    return sum(1 for _ in sniffed(dump))
+
+
+def stage_prefilter(dump: str, matcher: Matcher) -> int:
+    """Files whose bytes the prefilter cannot rule out."""
+    return sum(matcher.may_hit(data) for _, data, _ in sniffed(dump))
+
+
+def stage_count(dump: str, matcher: Matcher) -> int:
+    """Turns read, from outlines where the scan reads them so."""
+    turns = 0
+    for doc, data, fmt in sniffed(dump):
+        ruled_out = not (may_hold_mojibake(data, "utf-8") or matcher.may_hit(data))
+        outline = fmt.outline(doc, data) if ruled_out and fmt.outline else None
         try:
-            for conversation in fmt.load(doc):
-                yield [t for t in conversation.turns if t.role is Role.SPOKEN]
+            conversations = [outline] if outline else list(fmt.load(doc))
         except SkipFile:
             continue
+        turns += sum(len(conversation.turns) for conversation in conversations)
+    return turns
 
 
-def stage_load(dump: str) -> int:
-    return sum(len(turns) for turns in spoken_turns(dump))
-
-
-def stage_squeeze(dump: str) -> int:
-    return sum(len(squeeze_joined([turn.text for turn in turns])) for turns in spoken_turns(dump))
-
-
-def stage_prefilter(dump: str, engine: str) -> int:
-    """Files whose bytes the prefilter cannot rule out."""
-    matcher = Matcher(shipped_sets(), engine=engine)
-    candidates = 0
-    for item in inputs(dump):
-        with item.open() as stream:
-            candidates += matcher.may_hit(stream.read())
-    return candidates
-
-
-def stage_match(dump: str, engine: str) -> int:
+def stage_scan(dump: str, engine: str) -> int:
     scanner = Scanner(shipped_sets(), ScanOptions(engine=engine))
     hits = 0
     for unit in walk.iter_files([dump]):
@@ -101,11 +109,12 @@ def main() -> None:
     args = parser.parse_args()
     files, size = stage_read(args.dump)  # warms the page cache too
     print(f"{files} files, {size / 1e6:.1f} MB")
+    matcher = Matcher(shipped_sets(), engine=args.engine)
     timed("read", size, stage_read, args.dump)
-    timed("prefilter", size, stage_prefilter, args.dump, args.engine)
-    timed("load", size, stage_load, args.dump)
-    timed("squeeze", size, stage_squeeze, args.dump)
-    timed("match", size, stage_match, args.dump, args.engine)
+    timed("sniff", size, stage_sniff, args.dump)
+    timed("prefilter", size, stage_prefilter, args.dump, matcher)
+    timed("count", size, stage_count, args.dump, matcher)
+    timed("scan", size, stage_scan, args.dump, args.engine)
 
 
 if __name__ == "__main__":
