@@ -9,6 +9,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
+from backrooms_scan.sequences import MadeOnRead
+
 
 class Role(str, Enum):
     """Whether a turn was said by a model or is prompt text fed to it."""
@@ -93,7 +95,7 @@ class Hit:
         return self.turn.position_of(self.start)
 
 
-class HitList(Sequence[Hit]):
+class HitList(MadeOnRead[Hit]):
     """The hits of one turn, held compactly: a turn reciting a mantra a million times
     keeps a (set, pattern) number, a start and an end per hit in one array, 24 bytes,
     not a Hit object; Hits are made as they are read. Equal to a list of the same Hits.
@@ -123,13 +125,7 @@ class HitList(Sequence[Hit]):
     def __len__(self) -> int:
         return len(self._spans) // 3
 
-    def __getitem__(self, index):  # type: ignore[override]
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(index)
+    def _item(self, index: int):
         number, start, end = self._spans[3 * index : 3 * index + 3]
         set_name, pattern = self._keys[number]
         return Hit(set_name, pattern, self.turn, start, end)
@@ -170,7 +166,7 @@ class HitList(Sequence[Hit]):
             yield set_name, start, end
 
 
-class HitRecords(Sequence):
+class HitRecords(MadeOnRead):
     """Records of the hits of several turns, made as they are read: (turn's hits,
     extra fields) pairs, each record being `make(hit, *extra)`."""
 
@@ -186,13 +182,7 @@ class HitRecords(Sequence):
     def __len__(self) -> int:
         return self._firsts[-1]
 
-    def __getitem__(self, index):  # type: ignore[override]
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(index)
+    def _item(self, index: int):
         part = bisect_right(self._firsts, index) - 1
         hits, extra = self._parts[part]
         return self._make(hits[index - self._firsts[part]], *extra)

@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from functools import cache
 
 from backrooms_scan.foldtables import fold_char
+from backrooms_scan.sequences import MadeOnRead
 
 __all__ = [
     "SEPARATOR",
@@ -296,7 +297,7 @@ def fold_with_offsets(text: str, folded: str | None = None) -> tuple[str, Sequen
     return fold(text) if folded is None else folded, offsets
 
 
-class _SelectedOffsets(Sequence[int]):
+class _SelectedOffsets(MadeOnRead[int]):
     """The offsets of a long text whose characters fold to one character or none: one
     byte per original character (1 where a folded character comes from) and a count per
     block, instead of 4 bytes per folded character, which for a turn of 100 MB is 400 MB.
@@ -316,13 +317,7 @@ class _SelectedOffsets(Sequence[int]):
     def __len__(self) -> int:
         return self._before[-1] + 1
 
-    def __getitem__(self, index):  # type: ignore[override]
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(index)
+    def _item(self, index: int):
         if index == self._before[-1]:
             return self._length
         block = bisect_right(self._before, index) - 1
