@@ -336,11 +336,6 @@ def _scan_in_worker(batch: list[tuple[int, str, bool]]) -> list[tuple[int, list[
             for index, unit, requested in batch]
 
 
-def iter_units(paths: Sequence[str]) -> Iterator[str | walk.PathError | walk.Skipped]:
-    """Top-level files (and `-`) in walk order, directories expanded, archives left whole."""
-    yield from walk.iter_files(paths)
-
-
 def in_shard(index: int, shard: tuple[int, int] | None) -> bool:
     """Whether the unit at `index` belongs to shard (i, n), counting shards from 1."""
     return shard is None or index % shard[1] == shard[0] - 1
@@ -351,7 +346,7 @@ Unit = tuple[int, "str | walk.PathError | walk.Skipped"]
 
 def scan_units(paths: Sequence[str], shard: tuple[int, int] | None = None) -> list[Unit]:
     """The units a scan reads, each with its index in walk order; what `run_scan` goes through."""
-    return [(i, u) for i, u in enumerate(iter_units(paths)) if in_shard(i, shard)]
+    return [(i, u) for i, u in enumerate(walk.iter_files(paths)) if in_shard(i, shard)]
 
 
 @dataclass(frozen=True)

@@ -217,7 +217,7 @@ class Tally:
         return sum(c.hits_including_replays for c in self.patterns.values())
 
     @property
-    def turns_matched(self) -> int:
+    def turns_searched(self) -> int:
         return sum(self.selected.values())
 
     def selected_turns(self, dimension: str) -> Counter | None:
@@ -268,7 +268,7 @@ class Tally:
             "formats": dict(sorted(self.formats.items())),
             "conversations": self.conversations,
             "turns": {role.value: self.turns.get(role.value, 0) for role in Role},
-            "turns_matched": self.turns_matched,
+            "turns_matched": self.turns_searched,  # the documented field: turns searched
             "hits": self.hits,
             "hits_including_replays": self.hits_including_replays,
             "occurrences": self.occurrences,
@@ -300,7 +300,7 @@ class Tally:
             "occurrences": count.occurrences,
             "turns": count.turns,
             "conversations": count.conversations,
-            "rate_per_1000_turns": rate(count.occurrences, self.turns_matched),
+            "rate_per_1000_turns": rate(count.occurrences, self.turns_searched),
         }
 
     def _pattern_row(self, key: tuple[str, str]) -> dict:
@@ -312,7 +312,7 @@ class Tally:
             "hits_including_replays": count.hits_including_replays,
             "turns": count.turns,
             "conversations": count.conversations,
-            "rate_per_1000_turns": rate(count.hits, self.turns_matched),
+            "rate_per_1000_turns": rate(count.hits, self.turns_searched),
         }
 
 
