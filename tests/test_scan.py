@@ -80,7 +80,8 @@ def test_a_stream_that_breaks_after_some_conversations_keeps_them_with_a_notice(
     assert "reading stopped early: broken gzip stream" in result.stderr
 
 
-def test_very_large_files_are_scanned_by_the_main_process(tmp_path, monkeypatch):
+def test_workers_are_given_small_files_but_not_large_ones_stdin_or_a_scan_without_workers(
+        tmp_path, monkeypatch):
     small, large = tmp_path / "a.jsonl", jsonl_file(tmp_path)
     small.write_text(LINE % 1, encoding="utf-8")
     monkeypatch.setattr(scan_module, "LARGE_UNIT_BYTES", 1000)
