@@ -26,8 +26,8 @@ hits, and every hit holds one of its pattern's keys.
 So text with neither holds no hit, and text with a plain string may. Text with
 route characters is looked at again with each of them replaced by its folding
 (a `bytes.replace` per character present, usually a few): that copy holds W's
-plain string wherever the text's folding holds W, so it decides. Only the text
-whose escapes leave it in doubt is left to a slower, exact screen.
+plain string wherever the text's folding holds W, so it decides. Only when an exact
+key has no piece to look for is every text left to a slower, exact screen.
 
 Plain strings are searched by Aho-Corasick over the bytes lowered in ASCII
 (`ahocorasick_rs`, or pyahocorasick when it is missing). Route characters are
@@ -276,7 +276,6 @@ class _Literals:
         # How far a window runs past the next one's start (see `_windows`).
         self._overlap = max(map(len, self._strings), default=1) - 1
         self._automaton = None
-        self._lengths: list[int] = []
         if not self._strings:
             return
         if importlib.util.find_spec("ahocorasick_rs"):
@@ -298,20 +297,16 @@ class _Literals:
 
     def ends_in(self, haystack: bytes) -> Iterator[int]:
         """Where occurrences of the strings end: not overlapping ones, so an occurrence
-        may go unreported when it overlaps a reported one. Found a window at a time (see
-        `_windows`), so a dense haystack never has all its matches in memory; an
-        occurrence across two windows may be reported twice."""
-        if self._automaton is None:
-            return
-        for start, window in self._windows(haystack):
-            yield from (start + end for end in self._ends_in_window(window))
+        may go unreported when it overlaps a reported one (see `spans_in`)."""
+        return (end for _, end in self.spans_in(haystack))
 
     def has_strings(self) -> bool:
         return bool(self._strings)
 
     def spans_in(self, haystack: bytes) -> Iterator[tuple[int, int]]:
         """Where occurrences of the strings are, as (start, end), in order and not
-        overlapping; found a window at a time (see `_windows`)."""
+        overlapping; found a window at a time (see `_windows`), so a dense haystack never
+        has all its matches in memory."""
         if self._automaton is None:
             return
         last_end = 0
@@ -331,12 +326,7 @@ class _Literals:
     def occur_in(self, haystack: bytes) -> bool:
         if self._automaton is None:
             return False
-        return any(self._ends_in_window(window) for _, window in self._windows(haystack))
-
-    def _ends_in_window(self, window: bytes) -> list[int]:
-        if hasattr(self._automaton, "find_matches_as_indexes"):
-            return [end for _, _, end in self._automaton.find_matches_as_indexes(window)]
-        return [last + 1 for last, _ in self._automaton.iter(window.decode("latin-1"))]
+        return any(self._spans_in_window(window) for _, window in self._windows(haystack))
 
     def _windows(self, haystack: bytes) -> Iterator[tuple[int, bytes]]:
         """(offset, window) pairs covering `haystack`: each window runs one string's
