@@ -8,10 +8,11 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from backrooms_scan import interrupt, shards
 from backrooms_scan.environment import Environment
+from backrooms_scan.limits import Limits, default_limits
 from backrooms_scan.model import Role
 from backrooms_scan.patterns import PatternSet
 from backrooms_scan.report import MERGE_FORMATS, OUTPUT_FORMATS, ReportOptions, make_reporter
@@ -70,7 +71,7 @@ class ScanRequest:
                 exact=o["exact"],
                 engine=checked_engine(o["engine"]),
                 json_layout=o.get("json_layout"),
-                max_file_size=o.get("max_file_size"),
+                limits=limits_from(o.get("max_file_size")),
             ),
             report=ReportOptions(
                 context=o["context"],
@@ -149,6 +150,12 @@ def refuse_idle_options(o: Mapping, output_format: str) -> None:
         reason = layout or f"-f {output_format}"
         raise RequestError(f"--by has no effect with {reason}: breakdowns are in table, plain, "
                            "json, jsonl and html reports")
+
+
+def limits_from(max_file_size: int | None) -> Limits:
+    """The reading limits, with `--max-file-size` as the largest file read whole."""
+    limits = default_limits()
+    return limits if max_file_size is None else replace(limits, max_whole_file=max_file_size)
 
 
 def selection_from(o: Mapping) -> Selection:

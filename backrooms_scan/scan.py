@@ -73,7 +73,6 @@ class ScanOptions:
     engine: str = "auto"
     json_layout: JsonLayout | None = None
     prefilter: bool = True  # False: every turn of every file is matched (the reference path)
-    max_file_size: int | None = None  # Limits.max_whole_file; None: that of `limits`
     limits: Limits = field(default_factory=default_limits)  # what reading one input may take
 
 
@@ -124,8 +123,6 @@ class Scanner:
         self.matcher = Matcher(sets, word=options.word, exact=options.exact, engine=options.engine,
                                prefilter=options.prefilter)
         self.forced = formats.by_name(options.input_format) if options.input_format else None
-        self.limits = options.limits if options.max_file_size is None else replace(
-            options.limits, max_whole_file=options.max_file_size)
         self.declared_json = None
         if options.json_layout is not None:
             self.declared_json = replace(formats.by_name(chatjson.NAME),
@@ -138,7 +135,7 @@ class Scanner:
     def iter_unit(self, unit: str, stdin: BinaryIO | None = None,
                   requested: bool = True) -> Iterator[FileResult]:
         """Results of one unit; `requested` says the user named it rather than a directory."""
-        for item in walk.iter_inputs([unit], stdin=stdin, limits=self.limits):
+        for item in walk.iter_inputs([unit], stdin=stdin, limits=self.options.limits):
             if isinstance(item, walk.PathError) and not requested:
                 # Unreadable files met in a directory are skipped, as the walk itself does.
                 yield FileResult(item.path, skipped=f"unreadable: {item.message}")

@@ -13,7 +13,6 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 
-from backrooms_scan import walk
 from backrooms_scan.model import Role
 from backrooms_scan.relation import Relation
 from backrooms_scan.scan import ScanOptions
@@ -51,7 +50,7 @@ def options_record(scan: ScanOptions, count_replays: bool) -> dict:
         "fix_text": scan.fix_text,
         "json_layout": None if scan.json_layout is None else repr(scan.json_layout),
         "count_replays": count_replays,
-        "max_file_size": scan.max_file_size or walk.default_limits().max_whole_file,
+        "max_file_size": scan.limits.max_whole_file,
     }
 
 
