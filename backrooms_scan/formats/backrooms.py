@@ -1051,9 +1051,7 @@ def _read_context_bytes(data: bytes, start: int, limit: int) -> ContextList | No
     elements = _elements(span[1])
     if isinstance(elements, NotJson):
         return None
-    messages = [Message(start, _content_text(item.get("content")) if isinstance(item, dict)
-                        else None, start, True) for _, item, _ in elements]
-    return ContextList(messages, end)
+    return ContextList(_outline_messages([item for _, item, _ in elements], start), end)
 
 
 def _read_valid_context_bytes(data: bytes, start: int, limit: int) -> ContextList | None:
@@ -1066,10 +1064,14 @@ def _read_valid_context_bytes(data: bytes, start: int, limit: int) -> ContextLis
         value, end = LENIENT_JSON.raw_decode(text)
     except (ValueError, RecursionError):
         return None
-    messages = [Message(start, _content_text(item.get("content")) if isinstance(item, dict)
-                        else None, start, True)
-                for item in (value if isinstance(value, list) else [value])]
-    return ContextList(messages, start + len(text[:end].encode("utf-8")))
+    items = value if isinstance(value, list) else [value]
+    return ContextList(_outline_messages(items, start), start + len(text[:end].encode("utf-8")))
+
+
+def _outline_messages(items: list, start: int) -> list[Message]:
+    """The messages of a CONTEXT list's items, with only their texts, all placed at `start`."""
+    return [Message(start, _content_text(item.get("content")) if isinstance(item, dict)
+                    else None, start, True) for item in items]
 
 
 def _json_value_end(data: bytes, start: int, limit: int) -> int | None:
