@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import ftfy
 
-from backrooms_scan.model import Notices
+from backrooms_scan.records import Notices
 from backrooms_scan.walk import read_up_to, read_whole, with_head
 
 if TYPE_CHECKING:

@@ -49,7 +49,6 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from backrooms_scan.model import Hit, HitList, Turn
 from backrooms_scan.normalize import (
     SEPARATOR,
     fold,
@@ -62,6 +61,7 @@ from backrooms_scan.normalize import (
 )
 from backrooms_scan.patterns import Pattern, PatternSet
 from backrooms_scan.prefilter import Prefilter
+from backrooms_scan.records import Hit, HitList, Turn
 
 __all__ = ["ENGINES", "Matcher", "TurnMatch", "available_engines", "recitation_regions"]
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
-from backrooms_scan.model import Role
+from backrooms_scan.records import Role
 
 
 class Relation(str, Enum):

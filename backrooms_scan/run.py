@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 from backrooms_scan import interrupt, shards
 from backrooms_scan.environment import Environment
 from backrooms_scan.limits import Limits, default_limits
-from backrooms_scan.model import Role
 from backrooms_scan.patterns import PatternSet
+from backrooms_scan.records import Role
 from backrooms_scan.report import MERGE_FORMATS, OUTPUT_FORMATS, ReportOptions, make_reporter
 from backrooms_scan.report.base import Reporter
 from backrooms_scan.report.destination import report_destination

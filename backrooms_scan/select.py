@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
-from backrooms_scan.model import Role, Turn
 from backrooms_scan.model_names import canonical_model, id_spelling
+from backrooms_scan.records import Role, Turn
 
 GLOB_CHARACTERS = frozenset("*?[")
 

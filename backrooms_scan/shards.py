@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 
-from backrooms_scan.model import Role
+from backrooms_scan.records import Role
 from backrooms_scan.relation import Relation
 from backrooms_scan.scan import ScanOptions
 

@@ -18,7 +18,7 @@ from backrooms_scan.formats.backrooms import (
     sniff_html,
     sniff_text,
 )
-from backrooms_scan.model import Conversation, Role, SkipFile
+from backrooms_scan.records import Conversation, Role, SkipFile
 
 FIXTURES = Path(__file__).parent / "fixtures" / "backrooms"
 STANDARD = "conversation_1712345678_scenario_vanilla backrooms.txt"

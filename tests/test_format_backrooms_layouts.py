@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from backrooms_scan.cli import main
 from backrooms_scan.decode import Document
 from backrooms_scan.formats.backrooms import load_html, load_text, read_context
-from backrooms_scan.model import Conversation, Role
+from backrooms_scan.records import Conversation, Role
 
 FIXTURES = Path(__file__).parent / "fixtures" / "backrooms"
 MIXED = "conversation_1716000000_scenario_meet-yourself.txt"

@@ -20,7 +20,7 @@ from backrooms_scan import run as run_module
 from backrooms_scan.cli import BY, main
 from backrooms_scan.decode import Document
 from backrooms_scan.formats import backrooms, detect
-from backrooms_scan.model import Role
+from backrooms_scan.records import Role
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent

@@ -16,7 +16,7 @@ import pytest
 
 from backrooms_scan.decode import HEAD_SIZE, Document
 from backrooms_scan.formats import chatjson
-from backrooms_scan.model import Conversation, Role, SkipFile
+from backrooms_scan.records import Conversation, Role, SkipFile
 
 FIXTURES = Path(__file__).parent / "fixtures" / "chatjson"
 SPOKEN, SYSTEM = Role.SPOKEN, Role.SYSTEM

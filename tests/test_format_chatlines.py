@@ -11,7 +11,7 @@ import pytest
 from backrooms_scan import formats
 from backrooms_scan.decode import Document
 from backrooms_scan.formats import chatlines, forklog
-from backrooms_scan.model import Role, SkipFile
+from backrooms_scan.records import Role, SkipFile
 
 FIXTURES = Path(__file__).parent / "fixtures" / "chatlines"
 SPOKEN, SYSTEM = Role.SPOKEN, Role.SYSTEM

@@ -16,7 +16,7 @@ from backrooms_scan import formats
 from backrooms_scan.cli import main
 from backrooms_scan.decode import Document
 from backrooms_scan.formats import forklog
-from backrooms_scan.model import Role, SkipFile
+from backrooms_scan.records import Role, SkipFile
 
 FIXTURES = Path(__file__).parent / "fixtures" / "forklog"
 SPOKEN = Role.SPOKEN

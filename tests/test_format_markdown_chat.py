@@ -16,8 +16,8 @@ from backrooms_scan import formats
 from backrooms_scan.cli import main
 from backrooms_scan.decode import Document
 from backrooms_scan.formats import markdown_chat
-from backrooms_scan.model import Role, SkipFile
 from backrooms_scan.model_names import canonical_model
+from backrooms_scan.records import Role, SkipFile
 
 FIXTURES = Path(__file__).parent / "fixtures" / "markdown_chat"
 SPOKEN = Role.SPOKEN

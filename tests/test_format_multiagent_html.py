@@ -12,7 +12,7 @@ import pytest
 
 from backrooms_scan.decode import Document
 from backrooms_scan.formats import multiagent_html
-from backrooms_scan.model import Role, SkipFile
+from backrooms_scan.records import Role, SkipFile
 
 FIXTURES = Path(__file__).parent / "fixtures" / "multiagent_html"
 SPOKEN, SYSTEM, CONTEXT = Role.SPOKEN, Role.SYSTEM, Role.CONTEXT

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from backrooms_scan.cli import main
 from backrooms_scan.decode import Document
 from backrooms_scan.formats import text
-from backrooms_scan.model import Role
+from backrooms_scan.records import Role
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NOTES = FIXTURES / "text" / "notes.txt"

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from backrooms_scan import formats
 from backrooms_scan.cli import main
 from backrooms_scan.decode import Document, classify_head
-from backrooms_scan.model import Conversation, SkipFile
+from backrooms_scan.records import Conversation, SkipFile
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -14,7 +14,7 @@ from backrooms_scan.cli import main
 from backrooms_scan.decode import Document
 from backrooms_scan.formats import chatjson
 from backrooms_scan.json_layout import JsonLayout, LayoutPath, read_layout
-from backrooms_scan.model import Role, SkipFile
+from backrooms_scan.records import Role, SkipFile
 
 FIXTURES = Path(__file__).parent / "fixtures" / "chatjson"
 LAYOUT = FIXTURES / "sessions.layout.yaml"

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from backrooms_scan.foldtables import fold_char, fold_sources
 from backrooms_scan.matcher import Matcher
-from backrooms_scan.model import Role, Turn
 from backrooms_scan.normalize import fold
 from backrooms_scan.patterns import Pattern, PatternSet
 from backrooms_scan.prefilter import Prefilter, required_word
+from backrooms_scan.records import Role, Turn
 
 # Characters that fold the ways a prefilter can trip over: case, accents precomposed and
 # combining, full-width and mathematical letters, ligatures and other multi-character

@@ -23,7 +23,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from backrooms_scan.cli import main
-from backrooms_scan.model import Role
+from backrooms_scan.records import Role
 from backrooms_scan.relation import Occurrence, Relation, decide_relations
 
 FIXTURES = Path(__file__).parent / "fixtures" / "relation"

@@ -1,4 +1,4 @@
-from backrooms_scan.model import Role, Turn
+from backrooms_scan.records import Role, Turn
 from backrooms_scan.select import Selection
 
 

@@ -9,8 +9,8 @@ from types import SimpleNamespace
 from click.testing import CliRunner
 
 from backrooms_scan.cli import main
-from backrooms_scan.model import Hit, Role, Turn
 from backrooms_scan.normalize import fold
+from backrooms_scan.records import Hit, Role, Turn
 from backrooms_scan.relation import Relation
 from backrooms_scan.scan import FileResult, TurnHits, digest_of_folded
 from backrooms_scan.tally import Tally, result_from_state, state_of

@@ -8,7 +8,7 @@ from functools import cache
 from importlib import import_module
 
 from backrooms_scan.decode import Document
-from backrooms_scan.model import Conversation
+from backrooms_scan.records import Conversation
 
 # Most specific first: on equal confidence the earlier one wins.
 FORMAT_MODULES = (

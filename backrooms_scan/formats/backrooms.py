@@ -70,7 +70,7 @@ from typing import NamedTuple
 from backrooms_scan.decode import Document, may_hold_mojibake, sniff_encoding
 from backrooms_scan.formats import Format
 from backrooms_scan.formats.positions import LineLocator, at_line_starts, first_at_line_start
-from backrooms_scan.model import Conversation, Role, SkipFile, Turn
+from backrooms_scan.records import Conversation, Role, SkipFile, Turn
 
 TEXT_FORMAT = "backrooms"
 HTML_FORMAT = "backrooms-html"

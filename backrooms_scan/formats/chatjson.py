@@ -56,7 +56,7 @@ import ijson
 
 from backrooms_scan.decode import Document, sniff_encoding
 from backrooms_scan.json_layout import JsonLayout
-from backrooms_scan.model import Conversation, Role, SkipFile, Turn
+from backrooms_scan.records import Conversation, Role, SkipFile, Turn
 
 NAME = "json"
 # A JSON opening scores OPENING_SCORE, and NAMED_SCORE under a JSON file name.

@@ -38,7 +38,7 @@ from itertools import pairwise
 
 from backrooms_scan.decode import Document, strip_terminal_escapes
 from backrooms_scan.formats.positions import LineLocator, trimmed_slice
-from backrooms_scan.model import Conversation, Role, SkipFile, Turn
+from backrooms_scan.records import Conversation, Role, SkipFile, Turn
 
 NAME = "chatlines"
 

@@ -37,7 +37,7 @@ from datetime import datetime
 from html.parser import HTMLParser
 
 from backrooms_scan.decode import Document
-from backrooms_scan.model import Conversation, Role, SkipFile, Turn
+from backrooms_scan.records import Conversation, Role, SkipFile, Turn
 
 NAME = "multiagent-html"
 

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from backrooms_scan.decode import Document
 from backrooms_scan.formats import Format
 from backrooms_scan.formats.chatjson import conversation_from_object
-from backrooms_scan.model import Conversation, SkipFile
+from backrooms_scan.records import Conversation, SkipFile
 
 NAME = "parquet"
 MAGIC = "PAR1"

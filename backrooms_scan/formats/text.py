@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 from backrooms_scan.decode import Document
 from backrooms_scan.formats.positions import LineLocator, trimmed_slice
-from backrooms_scan.model import Conversation, Role, SkipFile, Turn
+from backrooms_scan.records import Conversation, Role, SkipFile, Turn
 
 NAME = "text"
 MAX_SCORE = 0.0

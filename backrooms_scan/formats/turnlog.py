@@ -46,7 +46,7 @@ from backrooms_scan.formats.positions import (
     next_line_start,
     trimmed_slice,
 )
-from backrooms_scan.model import Conversation, Role, SkipFile, Turn
+from backrooms_scan.records import Conversation, Role, SkipFile, Turn
 
 NAME = "turnlog"
 RUNNER = "runner"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
-from backrooms_scan.model import Hit
+from backrooms_scan.records import Hit
 
 NEWLINE_MARK = " ⏎ "
 PROG = "backrooms-scan"
