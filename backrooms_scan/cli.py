@@ -146,7 +146,7 @@ def pattern_options(command):
 
 def load_sets(pattern_paths, set_names):
     """The pattern sets chosen; a bad pattern file reports every problem of every file."""
-    from backrooms_scan.patterns import PatternError, check_pattern_paths, load_pattern_sets
+    from backrooms_scan.patternsets import PatternError, check_pattern_paths, load_pattern_sets
 
     try:
         return load_pattern_sets(list(pattern_paths), list(set_names))
@@ -328,7 +328,7 @@ def patterns_list(pattern_paths, set_names) -> None:
 def patterns_check(paths) -> int:
     """Validate pattern files (a directory: its *.yaml); print `file:line:col: message`
     on stdout for every problem, and exit 2 when there is any."""
-    from backrooms_scan.patterns import check_pattern_paths
+    from backrooms_scan.patternsets import check_pattern_paths
 
     problems = check_pattern_paths(list(paths))
     for error in problems:

@@ -59,7 +59,7 @@ from backrooms_scan.normalize import (
     split_joined,
     squeeze_joined,
 )
-from backrooms_scan.patterns import Pattern, PatternSet
+from backrooms_scan.patternsets import Pattern, PatternSet
 from backrooms_scan.prefilter import Prefilter
 from backrooms_scan.records import Hit, HitList, Turn
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from backrooms_scan import interrupt, shards
 from backrooms_scan.environment import Environment
 from backrooms_scan.limits import Limits, default_limits
-from backrooms_scan.patterns import PatternSet
+from backrooms_scan.patternsets import PatternSet
 from backrooms_scan.records import Role
 from backrooms_scan.report import MERGE_FORMATS, OUTPUT_FORMATS, ReportOptions, make_reporter
 from backrooms_scan.report.base import Reporter
@@ -356,7 +356,7 @@ def check_shards_complete(paths: list[str], results: list[dict]) -> None:
 
 
 def merged_tally(shards: list[dict], by: Sequence[str]) -> Tally:
-    from backrooms_scan.patterns import Pattern
+    from backrooms_scan.patternsets import Pattern
 
     sets = [PatternSet(name, None, (), tuple(Pattern(pid, ()) for pid in ids), None)
             for name, ids in shards[0]["patterns_used"]]

@@ -33,7 +33,7 @@ from backrooms_scan.json_layout import JsonLayout
 from backrooms_scan.limits import Limits, default_limits
 from backrooms_scan.matcher import Matcher, TurnMatch
 from backrooms_scan.model_names import canonical_model
-from backrooms_scan.patterns import PatternSet
+from backrooms_scan.patternsets import PatternSet
 from backrooms_scan.records import Conversation, Hit, Notice, SkipFile, Turn
 from backrooms_scan.relation import Occurrence, Relation, decide_relations
 from backrooms_scan.select import Selection

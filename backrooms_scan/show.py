@@ -16,7 +16,7 @@ from typing import BinaryIO
 from backrooms_scan import formats, walk
 from backrooms_scan.decode import Document, classify_head
 from backrooms_scan.matcher import Matcher
-from backrooms_scan.patterns import PatternSet
+from backrooms_scan.patternsets import PatternSet
 from backrooms_scan.records import Conversation, Hit, SkipFile, Turn
 from backrooms_scan.scan import describe_failure, skip_reason
 

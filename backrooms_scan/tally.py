@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from backrooms_scan.patterns import PatternSet
+from backrooms_scan.patternsets import PatternSet
 from backrooms_scan.records import Hit, HitList, HitRecords, Notice, Role, Turn
 from backrooms_scan.relation import Relation
 from backrooms_scan.scan import FileResult, TurnHits

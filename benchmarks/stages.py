@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from backrooms_scan import formats, walk
 from backrooms_scan.decode import Document, classify_head, may_hold_mojibake
 from backrooms_scan.matcher import Matcher
-from backrooms_scan.patterns import shipped_sets
+from backrooms_scan.patternsets import shipped_sets
 from backrooms_scan.records import SkipFile
 from backrooms_scan.scan import Scanner, ScanOptions
 

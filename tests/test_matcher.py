@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from backrooms_scan import matcher as matcher_module
 from backrooms_scan.matcher import Matcher, available_engines, recitation_regions
-from backrooms_scan.patterns import Pattern, PatternSet, load_pattern_sets
+from backrooms_scan.patternsets import Pattern, PatternSet, load_pattern_sets
 from backrooms_scan.records import Role, Turn
 
 BOTH_ENGINES = pytest.mark.skipif(

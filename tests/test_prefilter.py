@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from backrooms_scan.foldtables import fold_char, fold_sources
 from backrooms_scan.matcher import Matcher
 from backrooms_scan.normalize import fold
-from backrooms_scan.patterns import Pattern, PatternSet
+from backrooms_scan.patternsets import Pattern, PatternSet
 from backrooms_scan.prefilter import Prefilter, required_word
 from backrooms_scan.records import Role, Turn
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from backrooms_scan import scan as scan_module
 from backrooms_scan.cli import main
-from backrooms_scan.patterns import shipped_sets
+from backrooms_scan.patternsets import shipped_sets
 
 LINE = ('{"messages": [{"role": "user", "content": "chant"}, {"role": "assistant", '
         '"content": "gate gate paragate parasamgate bodhi svaha, conversation %d"}]}\n')

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from backrooms_scan import scan as scan_module
 from backrooms_scan.matcher import Matcher
-from backrooms_scan.patterns import Pattern, PatternSet, shipped_sets
+from backrooms_scan.patternsets import Pattern, PatternSet, shipped_sets
 from backrooms_scan.scan import ScanOptions, run_scan
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

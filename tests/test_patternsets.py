@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from backrooms_scan.patterns import (
+from backrooms_scan.patternsets import (
     DEFAULT_LIMITS,
     Pattern,
     PatternError,
