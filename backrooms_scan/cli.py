@@ -237,7 +237,7 @@ def scan(paths, sample, pattern_paths, set_names, **options) -> int:
     paths = list(paths) + ([sample_path()] if sample else [])
     if not paths:
         raise click.UsageError("give at least one PATH, `-` for stdin, or --sample")
-    from backrooms_scan.run import ScanRequest, execute
+    from backrooms_scan.commands import ScanRequest, execute
 
     sets = load_sets(pattern_paths, set_names)
     options["json_layout"] = load_layout(options["json_layout"])
@@ -301,7 +301,7 @@ def checked_input_format(name):
 @click.option("--fail-if", "fail_if", multiple=True, metavar="EXPR", help="As for scan.")
 def merge(results, output_format, by, fail_if) -> int:
     """Combine the JSON results of `scan --shard I/N --format json` runs into one summary."""
-    from backrooms_scan.run import merge_results
+    from backrooms_scan.commands import merge_results
 
     return merge_results(list(results), output_format, list(by), list(fail_if), current_env())
 

@@ -33,8 +33,8 @@ from mock_environment import mock_environment
 
 from backrooms_scan import walk
 from backrooms_scan.cli import load_sets, main
+from backrooms_scan.commands import ScanRequest, execute
 from backrooms_scan.limits import GiB, KiB, Limits, MiB, default_limits
-from backrooms_scan.run import ScanRequest, execute
 
 ROOT = Path(__file__).resolve().parent.parent
 BAD = ROOT / "tests" / "fixtures" / "bad"

@@ -269,9 +269,9 @@ def test_output_file_is_written_whole(tmp_path):
 
 
 def test_interrupt_prints_partial_counts_and_exits_130(monkeypatch):
-    from backrooms_scan import run as run_module
+    from backrooms_scan import commands
 
-    real = run_module.run_scan
+    real = commands.run_scan
 
     def interrupted(*args, **kwargs):
         for n, item in enumerate(real(*args, **kwargs)):
@@ -279,7 +279,7 @@ def test_interrupt_prints_partial_counts_and_exits_130(monkeypatch):
                 raise KeyboardInterrupt
             yield item
 
-    monkeypatch.setattr(run_module, "run_scan", interrupted)
+    monkeypatch.setattr(commands, "run_scan", interrupted)
     result = CliRunner().invoke(main, ["scan", "--sample", "--no-snippets"])
     assert result.exit_code == 130
     assert "PARTIAL (interrupted): 2 files scanned" in result.stdout

@@ -97,8 +97,7 @@ def test_a_signal_wrapped_by_an_import_still_ends_as_an_interruption(monkeypatch
     """A signal raised inside a class body comes out as a RuntimeError: it is still 143."""
     import signal
 
-    from backrooms_scan import interrupt
-    from backrooms_scan import run as run_module
+    from backrooms_scan import commands, interrupt
 
     def import_interrupted_by_sigterm(*args, **kwargs):
         try:
@@ -106,7 +105,7 @@ def test_a_signal_wrapped_by_an_import_still_ends_as_an_interruption(monkeypatch
         except interrupt.Interrupted as error:
             raise RuntimeError("Error calling __set_name__ on 'Field' instance") from error
 
-    monkeypatch.setattr(run_module, "execute", import_interrupted_by_sigterm)
+    monkeypatch.setattr(commands, "execute", import_interrupted_by_sigterm)
     outcome = invoke("scan", TRANSCRIPT, "-p", PATTERNS)
     assert (outcome.status, outcome.stdout, outcome.stderr) == (
         143, "", "backrooms-scan: interrupted\n")

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backrooms_scan import run as run_module
+from backrooms_scan import commands
 from backrooms_scan.cli import BY, main
 from backrooms_scan.decode import Document
 from backrooms_scan.formats import backrooms, detect
@@ -202,7 +202,7 @@ def dump(tmp_path_factory) -> Path:
 
 def summary(monkeypatch, args: list[str], reference: bool) -> tuple[dict, str]:
     """The JSON report (without its timing) and the notices of one scan."""
-    original = run_module.ScanRequest.from_cli.__func__
+    original = commands.ScanRequest.from_cli.__func__
 
     def from_cli(cls, *given, **options):
         request = original(cls, *given, **options)
@@ -210,7 +210,7 @@ def summary(monkeypatch, args: list[str], reference: bool) -> tuple[dict, str]:
             request.scan = dataclasses.replace(request.scan, prefilter=False)
         return request
 
-    monkeypatch.setattr(run_module.ScanRequest, "from_cli", classmethod(from_cli))
+    monkeypatch.setattr(commands.ScanRequest, "from_cli", classmethod(from_cli))
     result = CliRunner().invoke(main, ["scan", *args, "--format", "json"], catch_exceptions=False)
     assert result.exit_code in (0, 1), result.output
     report = json.loads(result.stdout)

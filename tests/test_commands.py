@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from mock_environment import mock_environment
 
-from backrooms_scan.run import RequestError, ScanRequest
+from backrooms_scan.commands import RequestError, ScanRequest
 
 DEFAULTS = {
     "input_format": None, "exact": False, "word": False, "role": "spoken", "models": (),
