@@ -1,6 +1,6 @@
 """The scan pipeline: input units -> documents -> conversations -> hits -> FileResults.
 
-Each file gives one FileResult, or several pieces when its hit turns would hold
+Each file gives one FileResult, or several parts when its hit turns would hold
 too much text. Work is split into *units* (a regular file, an archive, or stdin)
 so that processes can share it; results come back in input order whatever
 `jobs` is, which keeps output and replay detection identical to one process.
@@ -38,12 +38,12 @@ from backrooms_scan.records import Conversation, Hit, Notice, SkipFile, Turn
 from backrooms_scan.relation import Occurrence, Relation, decide_relations
 from backrooms_scan.select import Selection
 
-# A file's hits are passed on in pieces once their turns hold this much text, so a
+# A file's hits are passed on in parts once their turns hold this much text, so a
 # huge JSON array or JSONL file never keeps every hit turn of the file in memory.
-PIECE_TEXT_LIMIT = 4 * 1024 * 1024
+PART_TEXT_LIMIT = 4 * 1024 * 1024
 # ... or once they hold this many conversations, whose selected turns are counted each.
-PIECE_CONVERSATIONS = 10_000
-# Files this large are scanned by the main process, which passes their pieces on
+PART_CONVERSATIONS = 10_000
+# Files this large are scanned by the main process, which passes their parts on
 # as they come instead of receiving them all at once from a worker.
 LARGE_UNIT_BYTES = 64 * 1024 * 1024
 # Units go to worker processes in batches of about this much input, or this many
@@ -103,7 +103,7 @@ class FileResult:
     values_seen: set = field(default_factory=set)  # (field, value) of filtered fields
     repaired: bool = False
     hit_turns: list[TurnHits] = field(default_factory=list)
-    final: bool = True  # false for all but the last piece of a file read in pieces
+    final: bool = True  # false for all but the last part of a file read in parts
 
 
 def turn_key(turn: Turn) -> TurnKey:
@@ -148,35 +148,35 @@ class Scanner:
                 yield from self.iter_input(item, explicit=requested and item.path == unit)
 
     def iter_input(self, item: walk.Input, explicit: bool = False) -> Iterator[FileResult]:
-        """One file's result, in pieces when its hit turns would hold too much text.
+        """One file's result, in parts when its hit turns would hold too much text.
         `explicit` (the user named this file, or it is stdin) lets plain text be read."""
-        piece, doc, read_any = FileResult(item.path), None, False
+        part, doc, read_any = FileResult(item.path), None, False
         try:
             doc, data = self._open(item)
             fmt = self._format_of(doc, explicit)
-            piece.format = fmt.name
+            part.format = fmt.name
             match = data is None or not self._needs_no_matching(doc, fmt, data)
             outline = None if match or fmt.outline is None else fmt.outline(doc, data)
             del data
             held = 0
             for conversation in [outline] if outline else fmt.load(doc):
                 read_any = True
-                held += self._scan_conversation(conversation, piece, match)
-                if held > PIECE_TEXT_LIMIT or len(piece.selected_by_conversation) > PIECE_CONVERSATIONS:
-                    piece.final = False
-                    yield piece
-                    piece, held = FileResult(item.path, format=fmt.name), 0
+                held += self._scan_conversation(conversation, part, match)
+                if held > PART_TEXT_LIMIT or len(part.selected_by_conversation) > PART_CONVERSATIONS:
+                    part.final = False
+                    yield part
+                    part, held = FileResult(item.path, format=fmt.name), 0
         except Exception as exc:  # noqa: BLE001 - a bad file must never stop the scan
             reason = skip_reason(exc) if isinstance(exc, SkipFile) else describe_failure(exc)
             if read_any:
                 doc.notices.add(f"reading stopped early: {reason}; what was read is counted")
             else:
-                piece.skipped = reason
+                part.skipped = reason
         if doc is not None:
             for message in item.notices:  # what the walk met in the stream: trailing bytes
                 doc.notices.add(message)
-            piece.notices, piece.repaired = doc.notices.items, doc.repaired
-        yield piece
+            part.notices, part.repaired = doc.notices.items, doc.repaired
+        yield part
 
     def _open(self, item: walk.Input) -> tuple[Document, bytes | None]:
         """The file as a Document, and its whole content when its size is known and small

@@ -157,7 +157,7 @@ class Tally:
 
     def _count_relations(self, held: dict[tuple[str, str, str], set[Relation]]) -> None:
         """Per set and model, the conversations it originated the set in, only echoed it in,
-        and was prompted with it in (counted hits only; a conversation lies in one piece)."""
+        and was prompted with it in (counted hits only; a conversation lies in one part)."""
         for (set_name, model, _), relations in held.items():
             if Relation.ORIGIN in relations:
                 self.relation_conversations[(set_name, model, "originated")] += 1

@@ -1,4 +1,4 @@
-"""The scan pipeline: files in pieces, failures part-way, work in worker processes."""
+"""The scan pipeline: files in parts, failures part-way, work in worker processes."""
 
 from __future__ import annotations
 
@@ -28,42 +28,42 @@ def scan_events(*args):
     return [json.loads(line) for line in result.stdout.splitlines()]
 
 
-def test_a_file_read_in_pieces_reports_exactly_as_one_read_whole(tmp_path, monkeypatch):
+def test_a_file_read_in_parts_reports_exactly_as_one_read_whole(tmp_path, monkeypatch):
     path = jsonl_file(tmp_path)
     whole = scan_events(str(path))
-    monkeypatch.setattr(scan_module, "PIECE_TEXT_LIMIT", 100)
-    pieces = scan_events(str(path))
-    for events in (whole, pieces):
+    monkeypatch.setattr(scan_module, "PART_TEXT_LIMIT", 100)
+    parts = scan_events(str(path))
+    for events in (whole, parts):
         events[-1]["data"].pop("elapsed_seconds")
-    assert pieces == whole
-    assert [e["type"] for e in pieces].count("begin") == 1
-    end = next(e["data"] for e in pieces if e["type"] == "end")
+    assert parts == whole
+    assert [e["type"] for e in parts].count("begin") == 1
+    end = next(e["data"] for e in parts if e["type"] == "end")
     assert (end["conversations"], end["turns"]) == (50, {"spoken": 100})
 
 
-def test_a_file_of_many_conversations_in_pieces_keeps_every_conversation_row(tmp_path,
+def test_a_file_of_many_conversations_in_parts_keeps_every_conversation_row(tmp_path,
                                                                             monkeypatch):
     path = jsonl_file(tmp_path, conversations=7)
     whole = scan_events(str(path), "--by", "conversation")
-    monkeypatch.setattr(scan_module, "PIECE_CONVERSATIONS", 2)
-    pieces = scan_events(str(path), "--by", "conversation")
+    monkeypatch.setattr(scan_module, "PART_CONVERSATIONS", 2)
+    parts = scan_events(str(path), "--by", "conversation")
     scanner = scan_module.Scanner(shipped_sets(), scan_module.ScanOptions())
     assert len(list(scanner.iter_unit(str(path)))) == 3  # conversations 1-3, 4-6, 7
-    for events in (whole, pieces):
+    for events in (whole, parts):
         events[-1]["data"].pop("elapsed_seconds")
-    assert pieces == whole
+    assert parts == whole
     rows = whole[-1]["data"]["by"]["conversation"]
     assert sorted((r["value"], r["turns"]) for r in rows) == sorted(
         (f"{path}#{n}", 2) for n in range(1, 8))
 
 
-def test_pieces_are_passed_on_before_the_file_ends(tmp_path, monkeypatch):
-    monkeypatch.setattr(scan_module, "PIECE_TEXT_LIMIT", 100)
+def test_parts_are_passed_on_before_the_file_ends(tmp_path, monkeypatch):
+    monkeypatch.setattr(scan_module, "PART_TEXT_LIMIT", 100)
     scanner = scan_module.Scanner(shipped_sets(), scan_module.ScanOptions())
-    pieces = list(scanner.iter_unit(str(jsonl_file(tmp_path))))
-    assert len(pieces) > 1
-    assert [p.final for p in pieces] == [False] * (len(pieces) - 1) + [True]
-    assert sum(p.conversations for p in pieces) == 50
+    parts = list(scanner.iter_unit(str(jsonl_file(tmp_path))))
+    assert len(parts) > 1
+    assert [p.final for p in parts] == [False] * (len(parts) - 1) + [True]
+    assert sum(p.conversations for p in parts) == 50
 
 
 def test_a_stream_that_breaks_after_some_conversations_keeps_them_with_a_notice(tmp_path):

@@ -15,7 +15,7 @@ class JsonlReporter(Reporter):
 
     def __init__(self, out, options):
         super().__init__(out, options)
-        self.open_file: dict | None = None  # the `end` data of a file read in pieces
+        self.open_file: dict | None = None  # the `end` data of a file read in parts
 
     def file_done(self, result, records) -> None:
         if self.options.count_only:
@@ -26,7 +26,7 @@ class JsonlReporter(Reporter):
             self.emit("skip", {"path": result.path, "reason": result.skipped})
             self.emit_notices(result)
         else:
-            self.scanned_piece(result, records)
+            self.scanned_part(result, records)
         self.out.flush()
 
     def emit_notices(self, result) -> None:
@@ -34,7 +34,7 @@ class JsonlReporter(Reporter):
             self.emit("notice", {"path": notice.path, "line": notice.line,
                                  "kind": problem_kind(notice.message), "message": notice.message})
 
-    def scanned_piece(self, result, records) -> None:
+    def scanned_part(self, result, records) -> None:
         if self.open_file is None:
             self.emit("begin", {"path": result.path, "format": result.format})
             self.open_file = {"path": result.path, "format": result.format, "conversations": 0,
