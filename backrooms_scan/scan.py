@@ -431,14 +431,15 @@ def worker_size(pool, unit) -> int | None:
     return size if size <= LARGE_UNIT_BYTES else None
 
 
-def _batches(jobs: list[tuple[int, str, bool]], sizes: dict[int, int]
-             ) -> Iterator[list[tuple[int, str, bool]]]:
-    """Consecutive units grouped so that each task sent to a worker is worth its cost."""
+def _batches(tasks: list[tuple[int, str, bool]], sizes: dict[int, int]
+              ) -> Iterator[list[tuple[int, str, bool]]]:
+    """Consecutive units (index, path, requested) grouped so that each batch sent to a
+    worker is worth its cost."""
     batch: list[tuple[int, str, bool]] = []
     held = 0
-    for job in jobs:
-        batch.append(job)
-        held += sizes[job[0]]
+    for task in tasks:
+        batch.append(task)
+        held += sizes[task[0]]
         if held >= BATCH_BYTES or len(batch) >= BATCH_UNITS:
             yield batch
             batch, held = [], 0
