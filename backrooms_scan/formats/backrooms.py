@@ -173,11 +173,11 @@ def load_html(doc: Document) -> Iterator[Conversation]:
         doc.notices.add(message, None if line is None else page.source_line(dream, line))
 
     transcript = parse_transcript(dream, note)
-    pieces = [
-        replace(piece, line=pre_line, column=pre_column, verbatim=False)
-        for piece in transcript.pieces
+    parsed = [
+        replace(turn, line=pre_line, column=pre_column, verbatim=False)
+        for turn in transcript.turns
     ]
-    transcript = replace(transcript, pieces=pieces)
+    transcript = replace(transcript, turns=parsed)
     title_name = "".join(page.title_parts).strip()
     yield _conversation(doc.path, HTML_FORMAT, transcript, title_name, doc.name)
 
@@ -186,7 +186,7 @@ def load_html(doc: Document) -> Iterator[Conversation]:
 
 
 @dataclass(slots=True)
-class Piece:
+class ParsedTurn:
     """A turn before it knows its conversation: what a parse of the text yields."""
 
     speaker: str
@@ -203,7 +203,7 @@ class Piece:
 class Transcript:
     """Everything read from one format-A text: turns in order plus what the chrome said."""
 
-    pieces: list[Piece] = field(default_factory=list)
+    turns: list[ParsedTurn] = field(default_factory=list)
     scenario: str | None = None
     file_name: str | None = None
     actors: tuple[str, ...] = ()
@@ -283,13 +283,13 @@ def inline_tags(text: str, is_header: Callable[[str], bool]) -> list[Tag]:
 
 
 def parse_transcript(text: str, note: Note) -> Transcript:
-    """Split a format-A text into system, context and spoken pieces (see the module rules)."""
+    """Split a format-A text into system, context and spoken turns (see the module rules)."""
     tags = tag_lines(text) or _inline_headers(text)
     tags, contexts = _without_tags_inside_context(text, tags)
     header = _read_header(text[: tags[0].start if tags else len(text)])
     prompt_actors = _prompt_actors(tags, header.models)
     speakers = _speakers(tags, header, prompt_actors, text)
-    reader = _PieceReader(text, note, speakers, prompt_actors, contexts)
+    reader = _TurnReader(text, note, speakers, prompt_actors, contexts)
     if header.unread_line is not None:
         reader.leave_out(header.unread_line, BEFORE_FIRST_TURN)
     reader.read(tags)
@@ -297,7 +297,7 @@ def parse_transcript(text: str, note: Note) -> Transcript:
 
     chrome_name = _file_name_in(header.chrome) if header.chrome else None
     return Transcript(
-        pieces=reader.pieces,
+        turns=reader.turns,
         scenario=_chrome_scenario(header.chrome, chrome_name) if header.chrome else None,
         file_name=header.chrome[chrome_name.start : chrome_name.end] if chrome_name else None,
         actors=tuple(header.actors),
@@ -453,8 +453,8 @@ def _highest_position(header: _Header) -> int:
     return max(2, len(header.actors), len(header.models))
 
 
-class _PieceReader:
-    """Turns the headers of a text, in order, into pieces; keeps track of text left out."""
+class _TurnReader:
+    """Turns the headers of a text, in order, into parsed turns; keeps track of text left out."""
 
     def __init__(self, text: str, note: Note, speakers: _Speakers,
                  prompt_actors: dict[str, tuple[str, str | None]], contexts: dict[int, object]):
@@ -464,7 +464,7 @@ class _PieceReader:
         self.prompt_actors = prompt_actors
         self.contexts = contexts
         self.locate = LineLocator(text)
-        self.pieces: list[Piece] = []
+        self.turns: list[ParsedTurn] = []
         self.left_out: list[tuple[int, str]] = []
         self.contentless: list[int] = []
         self.headerless = False
@@ -477,13 +477,13 @@ class _PieceReader:
         if tags and self.text[tags[0].start : first_body].strip():
             self.leave_out(self.locate(tags[0].start)[0], BEFORE_FIRST_TURN)
         first_turn = next((tag for tag in headers if tag.name not in self.prompt_actors), None)
-        text, locate, pieces, model_of = self.text, self.locate, self.pieces, self.speakers.model_of
+        text, locate, parsed, model_of = self.text, self.locate, self.turns, self.speakers.model_of
         for tag, following in zip(headers, headers[1:] + [None]):
             end = following.start if following else len(text)
             if tag.name not in self.prompt_actors:  # the common case, kept inline for speed
                 line, column = locate(tag.body)
-                pieces.append(Piece(tag.name, Role.SPOKEN, text[tag.body : end].rstrip(), line,
-                                    column, model_of(tag.name)))
+                parsed.append(ParsedTurn(tag.name, Role.SPOKEN, text[tag.body : end].rstrip(),
+                                         line, column, model_of(tag.name)))
             elif tag.name.endswith("SYSTEM"):
                 self.system(tag, end)
             else:
@@ -492,16 +492,16 @@ class _PieceReader:
 
     def spoken(self, speaker: str, start: int, end: int, inferred: bool = False) -> None:
         line, column = self.locate(start)
-        self.pieces.append(Piece(speaker, Role.SPOKEN, self.text[start:end].rstrip(), line,
-                                 column, self.speakers.model_of(speaker),
-                                 speaker_inferred=inferred))
+        self.turns.append(ParsedTurn(speaker, Role.SPOKEN, self.text[start:end].rstrip(), line,
+                                     column, self.speakers.model_of(speaker),
+                                     speaker_inferred=inferred))
 
     def system(self, tag: Tag, end: int) -> None:
         body = self.text[tag.body : end].rstrip()
         if body.strip():
             actor, model = self._actor_and_model(tag)
             line, column = self.locate(tag.body)
-            self.pieces.append(Piece(actor, Role.SYSTEM, body, line, column, model))
+            self.turns.append(ParsedTurn(actor, Role.SYSTEM, body, line, column, model))
 
     def context(self, tag: Tag, end: int, first_speaker: str | None, opening: bool) -> None:
         actor, model = self._actor_and_model(tag)
@@ -513,7 +513,7 @@ class _PieceReader:
         body = self.text[tag.body : end].rstrip()
         if body.strip():
             line, column = self.locate(tag.body)
-            self.pieces.append(Piece(actor, Role.CONTEXT, body, line, column, model))
+            self.turns.append(ParsedTurn(actor, Role.CONTEXT, body, line, column, model))
             reason, position = reading or _json_error(self.text, tag.body, end)
             self.note(f"CONTEXT block is not valid JSON ({reason}); kept as raw text",
                       self.locate(position)[0])
@@ -524,8 +524,8 @@ class _PieceReader:
                 self.contentless.append(self.locate(message.start)[0])
             elif message.text.strip():
                 line, column = self.locate(message.text_start)
-                self.pieces.append(Piece(actor, Role.CONTEXT, message.text, line, column, model,
-                                         message.verbatim))
+                self.turns.append(ParsedTurn(actor, Role.CONTEXT, message.text, line, column,
+                                             model, message.verbatim))
 
     def _after_context(self, start: int, end: int, first_speaker: str | None,
                        opening: bool) -> None:
@@ -922,12 +922,12 @@ def _conversation(path: str, fmt: str, transcript: Transcript, *names: str | Non
     scenario = transcript.scenario or name_scenario
     turns = tuple(
         Turn(
-            conversation=path, index=index, speaker=piece.speaker, role=piece.role,
-            text=piece.text, source=path, line=piece.line, column=piece.column,
-            model=piece.model, scenario=scenario, timestamp=timestamp, verbatim=piece.verbatim,
-            speaker_inferred=piece.speaker_inferred,
+            conversation=path, index=index, speaker=turn.speaker, role=turn.role,
+            text=turn.text, source=path, line=turn.line, column=turn.column,
+            model=turn.model, scenario=scenario, timestamp=timestamp, verbatim=turn.verbatim,
+            speaker_inferred=turn.speaker_inferred,
         )
-        for index, piece in enumerate(transcript.pieces, 1)
+        for index, turn in enumerate(transcript.turns, 1)
     )
     return Conversation(
         id=path, source=path, format=fmt, turns=turns, scenario=scenario, timestamp=timestamp
@@ -965,12 +965,12 @@ def outline_text(doc: Document, data: bytes) -> Conversation | None:
         return None
     prompt_actors = _prompt_actors(tags, header.models)
     speakers = _speakers(tags, header, prompt_actors, _closing_tag_lines(data))
-    pieces = _outline_pieces(data, tags, speakers, prompt_actors, contexts)
-    if pieces is None:
+    parsed = _outline_turns(data, tags, speakers, prompt_actors, contexts)
+    if parsed is None:
         return None
     chrome_name = _file_name_in(header.chrome) if header.chrome else None
     transcript = Transcript(
-        pieces=pieces,
+        turns=parsed,
         scenario=_chrome_scenario(header.chrome, chrome_name) if header.chrome else None,
         file_name=header.chrome[chrome_name.start : chrome_name.end] if chrome_name else None,
         actors=tuple(header.actors),
@@ -1093,10 +1093,10 @@ def _json_value_end(data: bytes, start: int, limit: int) -> int | None:
     return None
 
 
-def _outline_pieces(data: bytes, tags: list[Tag], speakers: _Speakers,
-                    prompt_actors: dict[str, tuple[str, str | None]],
-                    contexts: dict[int, object]) -> list[Piece] | None:
-    """`_PieceReader.read` without texts; None where it would give a notice."""
+def _outline_turns(data: bytes, tags: list[Tag], speakers: _Speakers,
+                   prompt_actors: dict[str, tuple[str, str | None]],
+                   contexts: dict[int, object]) -> list[ParsedTurn] | None:
+    """`_TurnReader.read` without texts; None where it would give a notice."""
     names = set(speakers.names)
     headers = [tag for tag in tags if tag.name in names or tag.name in prompt_actors]
     if not headers:
@@ -1104,18 +1104,18 @@ def _outline_pieces(data: bytes, tags: list[Tag], speakers: _Speakers,
     if not _is_blank(data, tags[0].start, headers[0].start):
         return None
     first_turn = next((tag for tag in headers if tag.name not in prompt_actors), None)
-    pieces: list[Piece] = []
+    parsed: list[ParsedTurn] = []
     model_of = speakers.model_of
     for tag, following in zip(headers, headers[1:] + [None]):
         end = following.start if following else len(data)
         if tag.name not in prompt_actors:
-            pieces.append(Piece(tag.name, Role.SPOKEN, "", 0, 1, model_of(tag.name)))
+            parsed.append(ParsedTurn(tag.name, Role.SPOKEN, "", 0, 1, model_of(tag.name)))
             continue
         actor, tag_model = prompt_actors[tag.name]
         model = tag_model or model_of(actor)
         if tag.name.endswith("SYSTEM"):
             if not _is_blank(data, tag.body, end):
-                pieces.append(Piece(actor, Role.SYSTEM, "", 0, 1, model))
+                parsed.append(ParsedTurn(actor, Role.SYSTEM, "", 0, 1, model))
             continue
         reading = contexts[tag.start]
         if reading is None:
@@ -1126,15 +1126,15 @@ def _outline_pieces(data: bytes, tags: list[Tag], speakers: _Speakers,
             if message.text is None:
                 return None
             if message.text.strip():
-                pieces.append(Piece(actor, Role.CONTEXT, "", 0, 1, model))
+                parsed.append(ParsedTurn(actor, Role.CONTEXT, "", 0, 1, model))
         if not _is_blank(data, reading.end, end):
             opening = following is first_turn
             speaker = speakers.opener(first_turn.name if first_turn else None) if opening else None
             if speaker is None:
                 return None
-            pieces.append(Piece(speaker, Role.SPOKEN, "", 0, 1, model_of(speaker),
-                                speaker_inferred=True))
-    return pieces
+            parsed.append(ParsedTurn(speaker, Role.SPOKEN, "", 0, 1, model_of(speaker),
+                                     speaker_inferred=True))
+    return parsed
 
 
 FORMATS = [
