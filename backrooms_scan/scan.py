@@ -275,7 +275,7 @@ def with_canonical_models(turns: tuple[Turn, ...]) -> tuple[Turn, ...]:
     place where names are unified, so filters, records and breakdowns agree."""
     if all(canonical_model(model) == model for model in {turn.model for turn in turns if turn.model}):
         return turns
-    return tuple(replace(turn, model=canonical_model(turn.model)) if turn.model else turn
+    return tuple(turn._replace(model=canonical_model(turn.model)) if turn.model else turn
                  for turn in turns)
 
 
