@@ -937,7 +937,7 @@ def _conversation(path: str, fmt: str, transcript: Transcript, *names: str | Non
 # ---------------------------------------------------------------- accounting from the bytes
 
 JSON_TOKEN_BYTES = re.compile(JSON_TOKEN.pattern.encode(), re.DOTALL)
-TAG_LINE_BYTES = re.compile(rb"<([^<>\n]{1,%d})>[ \t]*$" % (4 * MAX_NAME), re.MULTILINE)
+TAG_LINE_BYTES = re.compile(rb"^<([^<>\n]{1,%d})>[ \t]*$" % (4 * MAX_NAME), re.MULTILINE)
 CLOSING_TAG_BYTES = re.compile(rb"</([^<>\n]{1,%d})>" % (4 * MAX_NAME))
 ASCII_BLANK = b" \t\n\r\x0b\x0c"
 
@@ -1000,15 +1000,9 @@ def _tag_lines_in_bytes(data: bytes) -> list[Tag]:
     characters has at most 4 bytes each, so the bytes pattern finds every tag line and the
     decoded name's length decides."""
     size = len(data)
-    found = [first] if (first := TAG_LINE_BYTES.match(data)) else []
-    at = data.find(b"\n<")
-    while at >= 0:  # a search for the two bytes is much faster than the regex's own
-        if match := TAG_LINE_BYTES.match(data, at + 1):
-            found.append(match)
-        at = data.find(b"\n<", at + 2)
     names: dict[bytes, str] = {}
     tags = []
-    for match in found:
+    for _, match in at_line_starts(TAG_LINE_BYTES, data):
         raw = match.group(1)
         if (name := names.get(raw)) is None:
             decoded = raw.decode("utf-8")

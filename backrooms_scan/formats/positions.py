@@ -35,10 +35,11 @@ def trimmed_slice(text: str, start: int, end: int) -> tuple[str, int]:
     return text[begin:end].rstrip(), begin
 
 
-def at_line_starts(pattern: re.Pattern[str], text: str) -> Iterator[tuple[int, re.Match[str]]]:
+def at_line_starts(pattern: re.Pattern, text: str | bytes) -> Iterator[tuple[int, re.Match]]:
     """(line start, match) of each match of `pattern`, in order; much faster than
     `pattern.finditer` on long texts. `pattern` is MULTILINE and starts with a `^`
-    that applies to the whole of it (no top-level alternation)."""
+    that applies to the whole of it (no top-level alternation); text and pattern are
+    both str or both bytes."""
     first = pattern.match(text)
     if first:
         yield 0, first
@@ -52,11 +53,12 @@ def first_at_line_start(pattern: re.Pattern[str], text: str) -> re.Match[str] | 
 
 
 @functools.cache
-def _after_newline(pattern: re.Pattern[str]) -> re.Pattern[str]:
+def _after_newline(pattern: re.Pattern) -> re.Pattern:
     """`pattern` with its `^` made a newline: a literal start lets the engine skip ahead."""
-    if not pattern.pattern.startswith("^"):
+    caret, newline = ("^", "\n") if isinstance(pattern.pattern, str) else (b"^", b"\n")
+    if not pattern.pattern.startswith(caret):
         raise ValueError(f"not a pattern anchored at a line start: {pattern.pattern!r}")
-    return re.compile("\n" + pattern.pattern[1:], pattern.flags)
+    return re.compile(newline + pattern.pattern[1:], pattern.flags)
 
 
 def next_line_start(text: str, offset: int) -> int:
