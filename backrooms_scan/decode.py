@@ -251,7 +251,7 @@ def sniff_encoding(head: bytes) -> tuple[str, int]:
 
 def _utf16_without_bom(sample: bytes) -> str | None:
     pairs = len(sample) // 2
-    if pairs < 2:
+    if pairs < 2 or b"\x00" not in sample:  # what follows needs 30% of them NUL
         return None
     low_first, high_first = sample[0 : 2 * pairs : 2], sample[1 : 2 * pairs : 2]
     for encoding, units, zeros in (
