@@ -263,7 +263,8 @@ class Prefilter:
         return not self._escape_tokens.isdisjoint(tokens)
 
 
-_DFA_STRINGS = 2000
+# A DFA takes about a microsecond per byte of the strings to build.
+_DFA_BYTES = 100_000
 # A haystack longer than this is searched a window of this many bytes at a time.
 _WINDOW = 1 << 20
 
@@ -281,9 +282,9 @@ class _Literals:
         if importlib.util.find_spec("ahocorasick_rs"):
             import ahocorasick_rs
 
-            # A DFA searches fastest but takes seconds to build for many thousands of
+            # A DFA searches fastest but takes seconds to build for many thousands of long
             # strings; the library's own choice is then quicker overall.
-            fast = len(self._strings) <= _DFA_STRINGS
+            fast = sum(map(len, self._strings)) <= _DFA_BYTES
             self._automaton = ahocorasick_rs.BytesAhoCorasick(
                 self._strings, implementation=ahocorasick_rs.Implementation.DFA if fast else None)
         else:
