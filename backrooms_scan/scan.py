@@ -128,24 +128,19 @@ class Scanner:
             self.declared_json = replace(formats.by_name(chatjson.NAME),
                                          load=partial(chatjson.load, layout=options.json_layout))
 
-    def scan_unit(self, unit: str, stdin: BinaryIO | None = None,
-                  requested: bool = True) -> list[FileResult]:
-        return list(self.iter_unit(unit, stdin, requested))
+    def scan_unit(self, unit: walk.Found, stdin: BinaryIO | None = None) -> list[FileResult]:
+        return list(self.iter_unit(unit, stdin))
 
-    def iter_unit(self, unit: str, stdin: BinaryIO | None = None,
-                  requested: bool = True) -> Iterator[FileResult]:
-        """Results of one unit; `requested` says the user named it rather than a directory."""
-        for item in walk.iter_inputs([unit], stdin=stdin, limits=self.options.limits):
-            if isinstance(item, walk.PathError) and not requested:
-                # Unreadable files met in a directory are skipped, as the walk itself does.
-                yield FileResult(item.path, skipped=f"unreadable: {item.message}")
-            elif isinstance(item, walk.PathError):
+    def iter_unit(self, unit: walk.Found, stdin: BinaryIO | None = None) -> Iterator[FileResult]:
+        """Results of one unit the walk found: a file, an archive's members, or stdin."""
+        for item in walk.inputs_of(unit, stdin=stdin, limits=self.options.limits):
+            if isinstance(item, walk.PathError):
                 yield FileResult(item.path, error=item.message)
             elif isinstance(item, walk.Skipped):
                 yield FileResult(item.path, skipped=item.reason)
             else:
                 # The unit itself (not an archive member) is what the user named.
-                yield from self.iter_input(item, explicit=requested and item.path == unit)
+                yield from self.iter_input(item, explicit=unit.requested and item.path == unit.path)
 
     def iter_input(self, item: walk.Input, explicit: bool = False) -> Iterator[FileResult]:
         """One file's result, in parts when its hit turns would hold too much text.
@@ -327,10 +322,9 @@ def _start_worker(sets: Sequence[PatternSet], options: ScanOptions) -> None:
     _worker = Scanner(sets, options)
 
 
-def _scan_in_worker(batch: list[tuple[int, str, bool]]) -> list[tuple[int, list[FileResult]]]:
+def _scan_in_worker(batch: list[tuple[int, walk.Found]]) -> list[tuple[int, list[FileResult]]]:
     assert _worker is not None
-    return [(index, _worker.scan_unit(unit, requested=requested))
-            for index, unit, requested in batch]
+    return [(index, _worker.scan_unit(unit)) for index, unit in batch]
 
 
 def in_shard(index: int, shard: tuple[int, int] | None) -> bool:
@@ -338,7 +332,7 @@ def in_shard(index: int, shard: tuple[int, int] | None) -> bool:
     return shard is None or index % shard[1] == shard[0] - 1
 
 
-Unit = tuple[int, "str | walk.PathError | walk.Skipped"]
+Unit = tuple[int, "walk.Found | walk.PathError | walk.Skipped"]
 
 
 def scan_units(paths: Sequence[str], shard: tuple[int, int] | None = None) -> list[Unit]:
@@ -357,19 +351,15 @@ class UnitSize:
     one_file: bool
 
 
-def unit_size(unit: str | walk.PathError | walk.Skipped) -> UnitSize:
+def unit_size(unit: walk.Found | walk.PathError | walk.Skipped) -> UnitSize:
     """What stat and the name tell of a unit, without opening it."""
-    if not isinstance(unit, str):
+    if not isinstance(unit, walk.Found):
         return UnitSize(0, True)
-    if unit == "-":
+    if unit.info is None:  # stdin
         return UnitSize(0, False)
-    try:
-        info = os.stat(unit)
-    except OSError:
-        return UnitSize(0, True)
-    name = walk.strip_compression_suffix(os.path.basename(unit))
+    name = walk.strip_compression_suffix(os.path.basename(unit.path))
     archive = walk.archive_kind(name, b"") is not None
-    return UnitSize(info.st_size, stat.S_ISREG(info.st_mode) and not archive)
+    return UnitSize(unit.info.st_size, stat.S_ISREG(unit.info.st_mode) and not archive)
 
 
 def run_scan(
@@ -386,12 +376,11 @@ def run_scan(
     `units` are those `scan_units(paths, shard)` gives, if the caller has them already."""
     units = scan_units(paths, shard) if units is None else units
     scanner = Scanner(sets, options)
-    named = set(paths)
     pool = _pool(jobs, sets, options) if jobs > 1 and len(units) > 1 else None
     try:
         sizes = {index: size for index, unit in units
                  if (size := worker_size(pool, unit)) is not None}
-        batches = _batches([(i, u, u in named) for i, u in units if i in sizes], sizes)
+        batches = _batches([(i, u) for i, u in units if i in sizes], sizes)
         from_workers = _dispatch(pool, batches)
         done: dict[int, list[FileResult]] = {}
         for index, unit in units:
@@ -405,7 +394,7 @@ def run_scan(
                 for result in done.pop(index):
                     yield index, result
             else:
-                for result in scanner.iter_unit(unit, stdin=stdin, requested=unit in named):
+                for result in scanner.iter_unit(unit, stdin=stdin):
                     yield index, result
     finally:
         if pool is not None:
@@ -419,23 +408,21 @@ def _pool(jobs: int, sets: Sequence[PatternSet], options: ScanOptions):
         return context.Pool(jobs, initializer=_start_worker, initargs=(list(sets), options))
 
 
-def worker_size(pool, unit) -> int | None:
-    """The size of a unit a worker scans; None for the main process's units: stdin, very
-    large files, and all of them when there is no pool."""
-    if pool is None or not isinstance(unit, str) or unit == "-":
+def worker_size(pool, unit: walk.Found | walk.PathError | walk.Skipped) -> int | None:
+    """The size of a unit a worker scans; None for the main process's units: stdin, pipes,
+    very large files, and all of them when there is no pool."""
+    if pool is None or not isinstance(unit, walk.Found) or unit.info is None:
         return None
-    try:
-        size = os.path.getsize(unit)
-    except OSError:
-        return 0
-    return size if size <= LARGE_UNIT_BYTES else None
+    if not stat.S_ISREG(unit.info.st_mode):
+        return None
+    return unit.info.st_size if unit.info.st_size <= LARGE_UNIT_BYTES else None
 
 
-def _batches(tasks: list[tuple[int, str, bool]], sizes: dict[int, int]
-              ) -> Iterator[list[tuple[int, str, bool]]]:
-    """Consecutive units (index, path, requested) grouped so that each batch sent to a
-    worker is worth its cost."""
-    batch: list[tuple[int, str, bool]] = []
+def _batches(tasks: list[tuple[int, walk.Found]], sizes: dict[int, int]
+             ) -> Iterator[list[tuple[int, walk.Found]]]:
+    """Consecutive units (index, unit) grouped so that each batch sent to a worker is
+    worth its cost."""
+    batch: list[tuple[int, walk.Found]] = []
     held = 0
     for task in tasks:
         batch.append(task)

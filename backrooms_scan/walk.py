@@ -2,7 +2,10 @@
 
 `iter_inputs` turns what the user named into a deterministic sequence of
 `Input` (something to scan), `Skipped` (seen, not scanned, with a reason) and
-`PathError` (a requested path that cannot be read at all).
+`PathError` (a requested path that cannot be read at all). It does so in two steps
+that callers may also take apart, e.g. to hand files to other processes:
+`iter_files` walks the paths without opening anything, and `inputs_of` reads what it
+`Found`.
 
 Nothing is ever extracted to disk: archive members are read in place, and
 archives are streamed. Hence the one rule for callers: **consume the items in
@@ -55,9 +58,9 @@ from backrooms_scan.streams import (
 )
 
 __all__ = [
-    "BrokenInput", "GiB", "Input", "InputError", "InputTooLarge", "Item", "KiB", "Limits",
-    "MiB", "PathError", "Skipped", "archive_kind", "default_limits", "detect_codec",
-    "format_size", "iter_files", "iter_inputs", "read_up_to", "read_whole",
+    "BrokenInput", "Found", "GiB", "Input", "InputError", "InputTooLarge", "Item", "KiB",
+    "Limits", "MiB", "PathError", "Skipped", "archive_kind", "default_limits", "detect_codec",
+    "format_size", "inputs_of", "iter_files", "iter_inputs", "read_up_to", "read_whole",
     "strip_compression_suffix", "with_head",
 ]
 
@@ -68,16 +71,20 @@ def iter_inputs(
     limits: Limits | None = None,
 ) -> Iterator[Item]:
     """Everything to scan under `paths`, in order; `-` reads `stdin` (none given: empty)."""
-    reader = _Reader(limits or default_limits(), stdin)
-    walk = _FileWalk()
-    for path in paths:
-        for found in walk.requested(path):
-            yield from reader.found(found) if isinstance(found, _Found) else (found,)
+    for found in iter_files(paths):
+        yield from inputs_of(found, stdin, limits=limits) if isinstance(found, Found) else (found,)
+
+
+def inputs_of(found: Found, stdin: BinaryIO | None = None, *,
+              limits: Limits | None = None) -> Iterator[Item]:
+    """What a found file holds: one Input, an archive's members, or why it is skipped."""
+    return _Reader(limits or default_limits(), stdin).found(found)
 
 
 @dataclass(frozen=True)
-class _Found:
-    """A path the file walk found, and whether the user named it."""
+class Found:
+    """A file (or `-`) the walk found, not yet opened, and whether the user named it
+    rather than a directory holding it; `info` is its stat, if it has one."""
 
     path: str
     requested: bool
@@ -98,10 +105,12 @@ class _FileWalk:
     def __init__(self) -> None:
         self.walked: dict[_Key, str] = {}
         self.files: dict[_Key, str] = {}
+        self.stdin_found = False
 
-    def requested(self, path: str) -> Iterator[_Found | Skipped | PathError]:
+    def requested(self, path: str) -> Iterator[Found | Skipped | PathError]:
         if path == "-":
-            yield _Found(path, requested=True)
+            yield Skipped(path, "stdin already read") if self.stdin_found else Found(path, True)
+            self.stdin_found = True
             return
         try:
             info = os.stat(path)
@@ -114,14 +123,14 @@ class _FileWalk:
             # A requested pipe or device is read as a one-shot stream, like stdin.
             yield self._file(path, info, requested=True)
 
-    def _file(self, path: str, info: os.stat_result, requested: bool) -> _Found | Skipped:
+    def _file(self, path: str, info: os.stat_result, requested: bool) -> Found | Skipped:
         key = (info.st_dev, info.st_ino)
         if info.st_ino and key in self.files:
             return Skipped(path, f"already read as {self.files[key]}")
         self.files[key] = path
-        return _Found(path, requested, info)
+        return Found(path, requested, info)
 
-    def _tree(self, root: str, info: os.stat_result) -> Iterator[_Found | Skipped | PathError]:
+    def _tree(self, root: str, info: os.stat_result) -> Iterator[Found | Skipped | PathError]:
         listing = self._listing(root, info, (), requested=True)
         if not isinstance(listing, list):
             yield listing
@@ -163,7 +172,7 @@ class _FileWalk:
                 return PathError(path, _describe(error))
             return Skipped(path, f"unreadable: {_describe(error)}")
 
-    def _entry(self, entry: os.DirEntry) -> os.stat_result | _Found | Skipped | None:
+    def _entry(self, entry: os.DirEntry) -> os.stat_result | Found | Skipped | None:
         """A directory to walk (its stat), a file, a skip, or None for `.git`."""
         try:
             info = entry.stat()  # follows symlinks
@@ -181,15 +190,12 @@ class _FileWalk:
         return self._file(entry.path, info, requested=False)
 
 
-def iter_files(paths: Sequence[str]) -> Iterator[str | Skipped | PathError]:
-    """The files (and `-`) under `paths` in walk order, archives left whole, nothing opened.
-
-    Each path it yields can be given alone to `iter_inputs`, e.g. by a worker process.
-    """
+def iter_files(paths: Sequence[str]) -> Iterator[Found | Skipped | PathError]:
+    """The files (and `-`) under `paths` in walk order, archives left whole, nothing opened:
+    each `Found` can be read alone by `inputs_of`, e.g. in a worker process."""
     walk = _FileWalk()
     for path in paths:
-        for found in walk.requested(path):
-            yield found.path if isinstance(found, _Found) else found
+        yield from walk.requested(path)
 
 
 class _Reader:
@@ -198,9 +204,8 @@ class _Reader:
     def __init__(self, limits: Limits, stdin: BinaryIO | None):
         self.limits = limits
         self.stdin = stdin
-        self.stdin_read = False
 
-    def found(self, found: _Found) -> Iterator[Item]:
+    def found(self, found: Found) -> Iterator[Item]:
         if found.path == "-":
             yield from self._stdin()
             return
@@ -233,10 +238,6 @@ class _Reader:
             yield from self._expand(source, stream)
 
     def _stdin(self) -> Iterator[Item]:
-        if self.stdin_read:
-            yield Skipped("-", "stdin already read")
-            return
-        self.stdin_read = True
         stream = self.stdin if self.stdin is not None else io.BytesIO()
         yield from self._expand(
             Source("-", "-", None, None, seekable_file=_seekable(stream)), stream

@@ -38,12 +38,10 @@ from backrooms_scan.scan import Scanner, ScanOptions
 
 
 def files_of(dump: str) -> Iterator[tuple[str, bytes]]:
-    for unit in walk.iter_files([dump]):
-        if isinstance(unit, str):
-            for item in walk.iter_inputs([unit]):
-                if isinstance(item, walk.Input):
-                    with item.open() as stream:
-                        yield item.path, stream.read()
+    for item in walk.iter_inputs([dump]):
+        if isinstance(item, walk.Input):
+            with item.open() as stream:
+                yield item.path, stream.read()
 
 
 def sniffed(dump: str) -> Iterator[tuple[Document, bytes, formats.Format]]:
@@ -89,7 +87,7 @@ def stage_scan(dump: str, engine: str) -> int:
     scanner = Scanner(shipped_sets(), ScanOptions(engine=engine))
     hits = 0
     for unit in walk.iter_files([dump]):
-        if isinstance(unit, str):
+        if isinstance(unit, walk.Found):
             hits += sum(len(th.hits) for r in scanner.scan_unit(unit) for th in r.hit_turns)
     return hits
 

@@ -9,6 +9,7 @@ import random
 from click.testing import CliRunner
 
 from backrooms_scan import scan as scan_module
+from backrooms_scan import walk
 from backrooms_scan.cli import main
 from backrooms_scan.patternsets import shipped_sets
 
@@ -20,6 +21,12 @@ def jsonl_file(tmp_path, conversations=50):
     path = tmp_path / "exports.jsonl"
     path.write_text("".join(LINE % n for n in range(conversations)), encoding="utf-8")
     return path
+
+
+def found(path) -> walk.Found:
+    """The path as the walk finds it when it is named."""
+    (unit,) = walk.iter_files([str(path)])
+    return unit
 
 
 def scan_events(*args):
@@ -48,7 +55,7 @@ def test_a_file_of_many_conversations_in_parts_keeps_every_conversation_row(tmp_
     monkeypatch.setattr(scan_module, "PART_CONVERSATIONS", 2)
     parts = scan_events(str(path), "--by", "conversation")
     scanner = scan_module.Scanner(shipped_sets(), scan_module.ScanOptions())
-    assert len(list(scanner.iter_unit(str(path)))) == 3  # conversations 1-3, 4-6, 7
+    assert len(list(scanner.iter_unit(found(path)))) == 3  # conversations 1-3, 4-6, 7
     for events in (whole, parts):
         events[-1]["data"].pop("elapsed_seconds")
     assert parts == whole
@@ -60,7 +67,7 @@ def test_a_file_of_many_conversations_in_parts_keeps_every_conversation_row(tmp_
 def test_parts_are_passed_on_before_the_file_ends(tmp_path, monkeypatch):
     monkeypatch.setattr(scan_module, "PART_TEXT_LIMIT", 100)
     scanner = scan_module.Scanner(shipped_sets(), scan_module.ScanOptions())
-    parts = list(scanner.iter_unit(str(jsonl_file(tmp_path))))
+    parts = list(scanner.iter_unit(found(jsonl_file(tmp_path))))
     assert len(parts) > 1
     assert [p.final for p in parts] == [False] * (len(parts) - 1) + [True]
     assert sum(p.conversations for p in parts) == 50
@@ -86,7 +93,20 @@ def test_workers_are_given_small_files_but_not_large_ones_stdin_or_a_scan_withou
     small.write_text(LINE % 1, encoding="utf-8")
     monkeypatch.setattr(scan_module, "LARGE_UNIT_BYTES", 1000)
     pool = object()
-    assert scan_module.worker_size(pool, str(small)) == small.stat().st_size
-    assert scan_module.worker_size(pool, str(large)) is None
-    assert scan_module.worker_size(pool, "-") is None
-    assert scan_module.worker_size(None, str(small)) is None
+    assert scan_module.worker_size(pool, found(small)) == small.stat().st_size
+    assert scan_module.worker_size(pool, found(large)) is None
+    assert scan_module.worker_size(pool, found("-")) is None
+    assert scan_module.worker_size(None, found(small)) is None
+
+
+def test_a_file_gone_between_the_walk_and_its_reading_is_skipped_unless_it_was_named(tmp_path):
+    path = jsonl_file(tmp_path)
+    options = scan_module.ScanOptions()
+    for named, outcome in ((str(tmp_path), ("unreadable: no such file or directory", None)),
+                           (str(path), (None, "no such file or directory"))):
+        path.touch()
+        units = scan_module.scan_units([named])
+        path.unlink()
+        results = [result for _, result in
+                   scan_module.run_scan([named], shipped_sets(), options, units=units)]
+        assert [(r.path, r.skipped, r.error) for r in results] == [(str(path), *outcome)]

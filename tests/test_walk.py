@@ -23,7 +23,7 @@ from backrooms_scan.compression import strip_compression_suffix
 from backrooms_scan.inputs import Input, PathError, Skipped
 from backrooms_scan.limits import Limits, default_limits
 from backrooms_scan.streams import BrokenInput, InputTooLarge, read_whole
-from backrooms_scan.walk import iter_files, iter_inputs
+from backrooms_scan.walk import Found, inputs_of, iter_files, iter_inputs
 
 FIXTURES = Path(__file__).parent / "fixtures" / "walk"
 
@@ -202,7 +202,7 @@ def test_iter_files_lists_files_and_archives_whole_without_opening_them(tmp_path
     write(tmp_path / "a.zip", b"not even a zip")
     write(tmp_path / "d" / "b.txt.gz", b"not gzip either")
     monkeypatch.chdir(tmp_path)
-    assert list(iter_files(["-", ".", "nope"])) == [
+    assert [found.path if isinstance(found, Found) else found for found in iter_files(["-", ".", "nope"])] == [
         "-",
         "./a.zip",
         "./d/b.txt.gz",
@@ -843,7 +843,8 @@ def test_a_file_named_twice_or_through_its_directory_is_read_once(tmp_path):
         (str(path), f"already read as {path}"),
         (str(path), f"already read as {path}"),
     ]
-    assert list(iter_files([str(tmp_path / "dir"), str(path)])) == [
+    assert [found.path if isinstance(found, Found) else found
+            for found in iter_files([str(tmp_path / "dir"), str(path)])] == [
         str(path), Skipped(str(path), f"already read as {path}")]
 
 
@@ -862,3 +863,23 @@ def test_text_read_whole_beyond_its_limit_is_too_large(tmp_path):
     with item.open() as stream, pytest.raises(InputTooLarge) as raised:
         read_whole(stream, item.limits.max_whole_file)
     assert raised.value.reason == "too large to read whole (more than 4 KiB)"
+
+
+def test_a_file_gone_before_it_is_read_is_skipped_when_met_in_a_directory_else_an_error(
+        tmp_path):
+    inside = write(tmp_path / "dir" / "a.txt", b"a\n")
+    named = write(tmp_path / "b.txt", b"b\n")
+    found = list(iter_files([str(tmp_path / "dir"), str(named)]))
+    assert [(f.path, f.requested) for f in found] == [(str(inside), False), (str(named), True)]
+    inside.unlink()
+    named.unlink()
+    assert [item for f in found for item in inputs_of(f)] == [
+        Skipped(str(inside), "unreadable: no such file or directory"),
+        PathError(str(named), "no such file or directory"),
+    ]
+
+
+def test_stdin_named_twice_is_found_once():
+    found = list(iter_files(["-", "-"]))
+    assert [type(f) for f in found] == [Found, Skipped]
+    assert found[1] == Skipped("-", "stdin already read")
