@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from backrooms_scan import formats
 from backrooms_scan.decode import Document
 from backrooms_scan.formats import Format
 from backrooms_scan.formats.backrooms import (
@@ -328,42 +329,45 @@ def test_html_page_without_a_dream_pre_is_skipped():
 
 
 @pytest.mark.parametrize(
-    ("name", "text_score", "html_score"),
+    ("name", "detected", "score"),
     [
-        (STANDARD, 0.9, 0.0),
-        (SCRAPED, 0.9, 0.0),
-        ("tag_lines_inside_turns.txt", 0.9, 0.0),
-        ("context_not_json.txt", 0.9, 0.0),
-        ("opus45_terminal.txt", 0.5, 0.0),
-        ("site_page.html", 0.0, 0.95),
+        (STANDARD, "backrooms", 0.9),
+        (SCRAPED, "backrooms", 0.9),
+        ("tag_lines_inside_turns.txt", "backrooms", 0.9),
+        ("context_not_json.txt", "backrooms", 0.9),
+        ("opus45_terminal.txt", "backrooms", 0.5),
+        ("site_page.html", "backrooms-html", 0.95),
     ],
 )
-def test_sniff_scores_of_the_fixtures(name, text_score, html_score):
+def test_the_fixtures_are_detected_with_their_sniffers_confidence(name, detected, score):
     doc = document(name)
-    assert (sniff_text(doc.name, doc.head_text()), sniff_html(doc.name, doc.head_text())) == (
-        text_score, html_score
-    )
+    fmt = formats.detect(doc)
+    assert (fmt.name, fmt.sniff(doc.name, doc.head_text())) == (detected, score)
 
 
 @pytest.mark.parametrize(
-    ("name", "head"),
+    ("name", "head", "detected"),
     [
-        ("chat.json", '{"messages": [{"role": "user", "content": "<a>"}]}'),
-        ("conversation_1712345678_scenario_x.txt", '[{"conversations": []}]'),
-        ("opus_opus_dreamsim_20240501_120000.txt", "\n### Claude 1 ###\nhi\n\n### Claude 2 ###\nyo\n"),
-        ("conversation_1712345678_scenario_x.txt", "### GPT-5 1 ###\nhi\n### Opus 2 ###\nyo\n"),
-        ("notes.txt", "Claude 1: hello\nClaude 2: hi\n"),
-        ("notes.txt", "<system>\na\n</system>\n<system>\nb\n</system>\n"),
-        ("page.html", "<!DOCTYPE html><html><pre class=\"dream\">actors: a, b\n"),
-        ("", ""),
+        ("chat.json", '{"messages": [{"role": "user", "content": "<a>"}]}', "json"),
+        ("conversation_1712345678_scenario_x.txt", '[{"conversations": []}]', "json"),
+        ("opus_opus_dreamsim_20240501_120000.txt", "\n### Claude 1 ###\nhi\n\n### Claude 2 ###\nyo\n",
+         "forklog"),
+        ("conversation_1712345678_scenario_x.txt", "### GPT-5 1 ###\nhi\n### Opus 2 ###\nyo\n",
+         "forklog"),
+        ("notes.txt", "Claude 1: hello\nClaude 2: hi\n", "forklog"),
+        ("notes.txt", "<system>\na\n</system>\n<system>\nb\n</system>\n", None),
+        ("page.html", "<!DOCTYPE html><html><pre class=\"dream\">actors: a, b\n", "backrooms-html"),
+        ("", "", None),
     ],
 )
-def test_sniff_text_does_not_claim_other_formats(name, head):
-    assert sniff_text(name, head) == 0.0
+def test_other_layouts_are_not_detected_as_format_a_even_under_a_dump_file_name(
+        name, head, detected):
+    fmt = formats.detect(document(name, head.encode("utf-8")))
+    assert (fmt.name if fmt else None) == detected
 
 
 def test_sniff_text_trusts_the_dump_file_name_and_header_lines():
-    assert sniff_text("conversation_1712345678_scenario_vanilla backrooms.txt", "<a>\nhi\n") == 0.9
+    assert sniff_text("conversation_1712345678_scenario_vanilla backrooms.txt", "<a>\nhi\n") == 0.85
     assert sniff_text("x.txt", "models: claude-3-opus-20240229\n") == 0.9
     assert sniff_text("x.txt", "<explorer-claude-3-opus-20240229#SYSTEM>\nhi\n") == 0.9
 

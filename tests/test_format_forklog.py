@@ -58,19 +58,22 @@ def test_a_single_name_number_colon_line_is_not_enough():
 
 
 @pytest.mark.parametrize(
-    "head",
+    ("head", "detected"),
     [
-        '{"models": ["gpt5", "hermes"], "log_file": "BackroomsLogs/a.txt"}\n',
-        '[{"role": "user", "content": "### Claude 1 ###"}]',
-        "<!DOCTYPE html><html><body><h3>### Claude 1 ###</h3></body></html>",
-        "actors: claude-explorer, claude-simulator\nmodels: a, b\n\n### Claude 1 ###\n",
-        "<claude-explorer-claude-3-opus-20240229#SYSTEM>\nAssistant is in a CLI mood\n",
-        "just some prose\nwith no turn headers at all\n",
+        ('{"models": ["gpt5", "hermes"], "log_file": "BackroomsLogs/a.txt"}\n', "json"),
+        ('[{"role": "user", "content": "### Claude 1 ###"}]', "json"),
+        ("<!DOCTYPE html><html><body><h3>### Claude 1 ###</h3></body></html>", None),
+        ("actors: claude-explorer, claude-simulator\nmodels: a, b\n\n### Claude 1 ###\n",
+         "backrooms"),
+        ("<claude-explorer-claude-3-opus-20240229#SYSTEM>\nAssistant is in a CLI mood\n",
+         "backrooms"),
+        ("just some prose\nwith no turn headers at all\n", None),
     ],
     ids=["json-metadata", "json-list", "html", "format-a-header", "format-a-system", "prose"],
 )
-def test_other_formats_are_not_sniffed(head: str):
-    assert forklog.sniff("whatever.txt", head) == 0.0
+def test_other_layouts_holding_fork_log_headers_are_not_detected_as_fork_logs(head, detected):
+    fmt = formats.detect(Document.from_bytes("dump/whatever.txt", head.encode("utf-8")))
+    assert (fmt.name if fmt else None) == detected
 
 
 def test_metadata_jsonl_beside_the_logs_is_not_sniffed_and_is_skipped_when_forced():

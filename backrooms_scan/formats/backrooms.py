@@ -107,8 +107,6 @@ BEFORE_FIRST_TURN = "text before the first turn"
 
 SNIFF_HEADER = re.compile(r"^(?:actors|models)[ \t]*:", re.MULTILINE)
 SNIFF_PROMPT_TAG = re.compile(r"^<[^<>\n]+#(?:SYSTEM|CONTEXT)>[ \t]*$", re.MULTILINE)
-FORK_HEADER = re.compile(r"^###[ \t]+\S.*?[ \t]\d+[ \t]+###[ \t]*$", re.MULTILINE)
-HTML_START = re.compile(r"\s*<(?:!doctype|html|head|body)\b", re.IGNORECASE)
 DREAM_PRE = re.compile(r"""<pre\b[^>]*\bclass\s*=\s*["']?[^"'>]*\bdream""", re.IGNORECASE)
 SITE_TITLE = re.compile(r"<title>[^<]*infinite backrooms\s*</title>", re.IGNORECASE)
 
@@ -118,25 +116,25 @@ Note = Callable[[str, "int | None"], None]
 # ---------------------------------------------------------------- sniffing
 
 
-DECLARED_SCORE = 0.9  # a header, a prompt tag or a dump file name
+DECLARED_SCORE = 0.9  # a header or a prompt tag
+# A dump's file name alone: less than the headers of a layout that says otherwise (a fork
+# log's `### NAME N ###`) and than an HTML page's markup, but the winner of a tie.
+FILE_NAME_SCORE = 0.85
 TAG_LINES_SCORE = 0.5
 PAGE_SCORE = 0.95
 
 
 def sniff_text(name: str, head: str) -> float:
-    """How sure we are that a text file is a format-A dump (DECLARED_SCORE, or
-    TAG_LINES_SCORE from tag lines only)."""
+    """How sure we are that a text file is a format-A dump (DECLARED_SCORE, FILE_NAME_SCORE,
+    or TAG_LINES_SCORE from tag lines only). Other layouts are left to their own sniffers:
+    detection takes the most confident."""
     first = head.lstrip()[:1]
     if first in ("{", "[") and first:
         return 0.0
-    if HTML_START.match(head) or DREAM_PRE.search(head):
-        return 0.0
     if first_at_line_start(SNIFF_HEADER, head) or first_at_line_start(SNIFF_PROMPT_TAG, head):
         return DECLARED_SCORE
-    if first_at_line_start(FORK_HEADER, head):
-        return 0.0
     if FILE_NAME.search(name):
-        return DECLARED_SCORE
+        return FILE_NAME_SCORE
     names = [tag.name for tag in tag_lines(head)]
     return TAG_LINES_SCORE if recurring_speakers(names, head) else 0.0
 

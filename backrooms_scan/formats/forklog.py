@@ -73,7 +73,6 @@ RUNNER_SECTION = re.compile(
     re.IGNORECASE,
 )
 BANNER_KEY = re.compile(r"(?P<key>[A-Za-z][A-Za-z _\-]{0,30}):[ \t]*(?P<value>.*)")
-FORMAT_A_LINE = re.compile(r"^(?:actors[ \t]*:|<[^<>\n]{1,200}#(?:SYSTEM|CONTEXT)>)", re.MULTILINE)
 FILE_NAME = re.compile(r"^(?P<stem>.+)_(?P<date>\d{8})_(?P<time>\d{6})(?:\.[A-Za-z]+)?$")
 
 BANNER_SCORE = MAX_SCORE = 0.95
@@ -134,7 +133,7 @@ def sniff(name: str, head_text: str) -> float:
     """0.95 with the runner banner, 0.9 for `### X N ###` headers or round markers,
     0.6 for consistent `Name N:` headers (0.5 for one, in a fork-log file name)."""
     head = head_text.lstrip("\ufeff \t\r\n")
-    if head[:1] in ("{", "[", "<") or FORMAT_A_LINE.search(head):
+    if head[:1] in ("{", "[", "<"):
         return 0.0
     layout = read_layout(head)
     if layout.banner is not None:
