@@ -8,7 +8,6 @@ import json
 import random
 from pathlib import Path
 
-import ftfy
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -273,14 +272,12 @@ def test_scraped_dump_is_repaired_line_for_line():
     assert notices(doc) == []
 
 
-def test_dump_double_encoded_as_a_whole_is_repaired_in_one_step_without_ftfy(monkeypatch):
-    def line_by_line_not_expected(text):
-        raise AssertionError("ftfy should not be needed")
-
-    monkeypatch.setattr(ftfy, "fix_encoding", line_by_line_not_expected)
-    doc = decoded((FIXTURES / "scraped_mojibake.txt").read_bytes())
-    assert doc.read_text().startswith("conversation_1712345678_scenario_vanilla-backrooms.txt •")
-    assert doc.repaired
+def test_dump_double_encoded_as_a_whole_comes_back_even_where_one_line_alone_is_ambiguous():
+    # Alone, "é–€" could be what it shows; in a text that is all one mistake it is 門.
+    text = "<Claude 1>\nthe gate: 門\n\n<Claude 2>\ngate 羅 gate, pāragate — svāhā\n"
+    doc = decoded(misread_as_cp1252(text).encode())
+    assert (doc.read_text(), doc.repaired) == (text, True)
+    assert notices(doc) == []
 
 
 def misread_as_cp1252(text: str) -> str:
@@ -348,10 +345,11 @@ def test_no_repair_when_fix_text_is_off():
     assert (doc.read_text(), doc.repaired) == ("pÄ\x81ragate", False)
 
 
-def test_a_fix_that_is_not_a_rereading_is_refused_so_line_breaks_never_change(monkeypatch):
-    monkeypatch.setattr(ftfy, "fix_encoding", lambda text: text.replace(" ", "\n"))
-    data = "clean ā\nbroken pÄ\x81ragate\n".encode()  # ā: not one whole-file mistake
+def test_a_guess_that_is_not_a_rereading_is_refused_and_the_lines_stay_as_they_are():
+    # "Ã " is "à" only if a no-break space was lost: a guess, not a re-reading, so a line
+    # that needs it is not changed at all.
+    data = "clean ā\nitâ€™s Ã la carte\nÃ‰cole, voilÃ  the gate\n".encode()  # ā: not one mistake
     doc = decoded(data)
-    assert doc.read_text() == "clean ā\nbroken pÄ\x81ragate\n"
+    assert doc.read_text() == "clean ā\nitâ€™s Ã la carte\nÃ‰cole, voilÃ  the gate\n"
     assert not doc.repaired
     assert notices(doc) == []
