@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 import unicodedata
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -260,3 +262,22 @@ def test_offsets_of_a_long_text_read_the_same_in_any_order(monkeypatch):
     original = original_span(text, offsets, start, start + 11)
     assert original == original_span(text, expected, start, start + 11)
     assert text[original[0] : original[1]] == "bodhi svāhā"
+
+
+FOLDINGS = json.loads((Path(__file__).parent / "fixtures" / "normalize" / "foldings.json")
+                      .read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("example", FOLDINGS, ids=[e["label"] for e in FOLDINGS])
+def test_labelled_examples_fold_as_written_and_map_back_into_the_original(example):
+    original, folded = example["original"], example["folded"]
+    assert fold(original) == folded
+    text, offsets = fold_with_offsets(original)
+    assert text == folded
+    start, end = original_span(original, offsets, 0, len(text))
+    assert fold(original[start:end]) == folded
+
+
+def test_the_folding_examples_hold_a_negative_set_of_text_that_folds_to_itself():
+    unchanged = [e["original"] for e in FOLDINGS if e["folded"] == e["original"]]
+    assert len(unchanged) >= 5 and any("\u1100" in text for text in unchanged)
