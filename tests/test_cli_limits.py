@@ -8,8 +8,6 @@ import json
 import pytest
 from mock_environment import invoke
 
-from backrooms_scan import limits
-
 MIB = 1024 * 1024
 TURNS = b"### Claude 1 ###\ngate gate paragate parasamgate bodhi svaha\n\n" \
         b"### Claude 2 ###\nthe shelves are made of breath\n\n"
@@ -36,11 +34,18 @@ def test_a_file_over_max_file_size_is_skipped_with_the_reason(tmp_path):
     assert f"{path}: too large to read whole (more than 1 MiB)" in done.stderr
 
 
-def test_max_file_size_lets_a_larger_file_be_read_whole(tmp_path, monkeypatch):
-    monkeypatch.setattr(limits, "MAX_WHOLE_FILE", MIB)  # the default, made small
+def test_by_default_a_file_over_16_mib_is_skipped(tmp_path):
+    path, _ = fork_log(tmp_path, 16 * MIB + 2 * len(TURNS))
+    done, summary = scan_json(path)
+    assert (done.status, summary["files_scanned"], summary["files_skipped"]) == (1, 0, 1)
+    assert summary["skipped"] == [{"path": str(path),
+                                   "reason": "too large to read whole (more than 16 MiB)"}]
+
+
+def test_max_file_size_lets_a_larger_file_be_read_whole(tmp_path):
     path, recitals = fork_log(tmp_path, 3 * MIB // 2)
-    _, by_default = scan_json(path)
-    assert by_default["files_skipped"] == 1
+    _, smaller = scan_json(path, "--max-file-size", "1M")
+    assert smaller["files_skipped"] == 1
     for size in ("2M", "1.5m", "2MiB", str(2 * MIB), "1G"):
         done, summary = scan_json(path, "--max-file-size", size)
         assert (done.status, summary["files_scanned"], summary["files_skipped"]) == (0, 1, 0)
