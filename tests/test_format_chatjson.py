@@ -242,6 +242,33 @@ def test_utf16_with_bom_is_decoded():
 
 
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("bom", ["\ufeff", ""], ids=["bom", "no-bom"])
+def test_a_scan_reads_utf16_json_with_or_without_a_bom_as_it_reads_utf8(tmp_path, encoding, bom):
+    from mock_environment import invoke
+
+    text = json.dumps({"messages": [
+        {"role": "user", "content": "café — say the mantra"},
+        {"role": "assistant", "content": "gate gate paragate parasamgate bodhi svaha"},
+    ]}, ensure_ascii=False, indent=1)
+
+    def events(name: str, data: bytes) -> list[dict]:
+        path = tmp_path / name / "export.json"
+        path.parent.mkdir()
+        path.write_bytes(data)
+        done = invoke("scan", str(path), "--set", "heart-sutra-mantra", "-f", "jsonl",
+                      "--jobs", "1")
+        assert (done.status, done.stderr) == (0, "")
+        found = [json.loads(line) for line in done.stdout.replace(str(path), "P").splitlines()]
+        found[-1]["data"].pop("elapsed_seconds")
+        return found
+
+    wide, utf8 = events("wide", (bom + text).encode(encoding)), events("utf8", text.encode())
+    assert wide == utf8
+    end = next(e["data"] for e in utf8 if e["type"] == "end")
+    assert (end["format"], end["turns"], end["hits"]) == (chatjson.NAME, {"spoken": 2}, 4)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
 def test_utf16_without_a_bom_is_decoded_as_the_file_text_is(encoding):
     text = json.dumps({"messages": [{"role": "user", "content": "café — gate gate"}]},
                       ensure_ascii=False)
@@ -460,7 +487,6 @@ def test_50000_conversation_array_loads_with_memory_well_under_the_file_size(tmp
         ("chat.txt", "[21:04:55] Explorer$ hello", 0.0),
         ("notes.json", "{Claude 1} said", 0.0),
         ("empty.json", "", 0.0),
-        ("wide.json", "\ufffd\ufffd{\x00\"\x00a\x00\"\x00", 0.9),
     ],
 )
 def test_sniff_confidence(name, head, confidence):

@@ -91,10 +91,7 @@ _JSON_WHITESPACE = re.compile(r"[ \t\r\n]*")
 
 def sniff(name: str, head_text: str) -> float:
     """0.8 when the content opens like a JSON object or array, 0.9 with a JSON file name."""
-    head = head_text
-    if head.startswith("\ufffd\ufffd"):  # a UTF-16 BOM seen through a UTF-8 decoder
-        head = head[2:200].replace("\x00", "")
-    head = head.lstrip("\ufeff \t\r\n")
+    head = head_text.lstrip("\ufeff \t\r\n")
     if not _JSON_OPENING.match(head[:400]):
         return 0.0
     return NAMED_SCORE if name.lower().endswith(JSON_SUFFIXES) else OPENING_SCORE
