@@ -15,7 +15,6 @@ from backrooms_scan.formats.backrooms import (
     FORMATS,
     load_html,
     load_text,
-    parse_lenient_json_list,
     sniff_html,
     sniff_text,
 )
@@ -291,12 +290,29 @@ def test_declared_names_win_over_a_stray_positional_tag_inside_a_turn():
     ]
 
 
-def test_lenient_json_list_allows_a_trailing_comma_but_not_garbage():
-    assert parse_lenient_json_list('[\n {"a": 1},\n {"b": "],"},\n]') == [(3, {"a": 1}), (14, {"b": "],"})]
-    assert parse_lenient_json_list("[]") == []
-    assert parse_lenient_json_list('[{"a": 1}] trailing') is None
-    assert parse_lenient_json_list('{"a": 1}') is None
-    assert parse_lenient_json_list('[{"a": 1} {"b": 2}]') is None
+def context_then_turn(block: str) -> bytes:
+    return f"actors: explorer, simulator\n\n<explorer#CONTEXT>\n{block}\n\n<explorer>\nhello\n".encode()
+
+
+@pytest.mark.parametrize(("block", "context"), [
+    ('[\n {"role": "user", "content": "one"},\n {"role": "user", "content": "],"},\n]',
+     ["one", "],"]),
+    ("[]", []),
+], ids=["trailing-comma", "empty"])
+def test_a_context_list_may_end_with_a_trailing_comma(block, context):
+    doc = document("a.txt", context_then_turn(block))
+    turns = load(doc).turns
+    assert [t.text for t in turns if t.role is CONTEXT] == context
+    assert [t.text for t in turns if t.role is SPOKEN] == ["hello"]
+    assert notices(doc) == []
+
+
+def test_a_context_list_with_a_missing_comma_is_kept_as_raw_text():
+    block = '[{"role": "user", "content": "x"} {"role": "user", "content": "y"}]'
+    doc = document("a.txt", context_then_turn(block))
+    assert [(t.role, t.text) for t in load(doc).turns] == [(CONTEXT, block), (SPOKEN, "hello")]
+    assert notices(doc) == [
+        ("CONTEXT block is not valid JSON (expecting ',' delimiter); kept as raw text", 4)]
 
 
 # ---------------------------------------------------------------- HTML pages

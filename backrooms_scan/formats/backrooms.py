@@ -779,18 +779,6 @@ def _reason(error: json.JSONDecodeError) -> str:
     return reason[:1].lower() + reason[1:]
 
 
-def parse_lenient_json_list(block: str) -> list[tuple[int, object]] | None:
-    """(offset, value) of each element of a JSON list that may end with a trailing comma; None if not one."""
-    start = WHITESPACE.match(block).end()
-    value = json_value_span(block, start, len(block)) if block.startswith("[", start) else None
-    if value is None or block[value[0] :].strip():
-        return None
-    elements = _elements(value[1])
-    if isinstance(elements, NotJson):
-        return None
-    return [(start + offset, item) for offset, item, _ in elements]
-
-
 def _message(text: str, start: int, end: int, message: object) -> Message:
     content = message.get("content") if isinstance(message, dict) else None
     body = _content_text(content)
