@@ -22,12 +22,12 @@ anchors, aliases and tags other than plain YAML types are refused.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+
+from backrooms_scan.patternsets import unknown_key_message
 
 __all__ = ["JsonLayout", "LayoutError", "LayoutPath", "read_layout"]
 
@@ -173,17 +173,10 @@ def _mapping(node: yaml.MappingNode, problems: _Problems) -> dict[str, yaml.Node
         elif key in values:
             problems.at(key_node, f"duplicate key '{key}'")
         elif key not in LAYOUT_KEYS:
-            problems.at(key_node, _unknown_key_message(key, LAYOUT_KEYS))
+            problems.at(key_node, unknown_key_message(key, LAYOUT_KEYS))
         else:
             values[key] = value_node
     return values
-
-
-def _unknown_key_message(key: str, known: Sequence[str]) -> str:
-    close = difflib.get_close_matches(key, known, n=1)
-    if close:
-        return f"unknown key '{key}' (did you mean '{close[0]}'?)"
-    return f"unknown key '{key}' (known keys: {', '.join(known)})"
 
 
 def _path(node: yaml.Node, key: str, problems: _Problems) -> LayoutPath | None:

@@ -53,6 +53,7 @@ __all__ = [
     "load_pattern_sets",
     "shipped_patterns_dir",
     "shipped_sets",
+    "unknown_key_message",
 ]
 
 
@@ -238,13 +239,14 @@ def _mapping_items(
         if key in items:
             problems.at(key_node, f"duplicate key '{key}'")
         elif key not in known:
-            problems.at(key_node, _unknown_key_message(key, known))
+            problems.at(key_node, unknown_key_message(key, known))
         else:
             items[key] = (key_node, value_node)
     return items
 
 
-def _unknown_key_message(key: str, known: Sequence[str]) -> str:
+def unknown_key_message(key: str, known: Sequence[str]) -> str:
+    """What to say of a key a YAML file should not have: the closest known one, or them all."""
     close = difflib.get_close_matches(key, known, n=1)
     if close:
         return f"unknown key '{key}' (did you mean '{close[0]}'?)"
