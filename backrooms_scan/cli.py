@@ -342,7 +342,7 @@ def patterns_check(paths) -> int:
 @main.command("formats")
 def list_formats() -> None:
     """List the transcript formats that can be read (names for --input-format)."""
-    from backrooms_scan.formats import all_formats
+    from backrooms_scan.formats import named_formats
 
-    for fmt in all_formats():
+    for fmt in named_formats():
         echo(f"{fmt.name:18} {fmt.description}")

@@ -18,6 +18,12 @@ from backrooms_scan.decode import Document
 from backrooms_scan.formats import forklog
 from backrooms_scan.records import Role, SkipFile
 
+
+def fork_log_score(name: str, head: str) -> float:
+    """How sure the fork-log format is of a head: the best of its layouts' sniffers."""
+    return max(fmt.sniff(name, head) for fmt in forklog.FORMATS)
+
+
 FIXTURES = Path(__file__).parent / "fixtures" / "forklog"
 SPOKEN = Role.SPOKEN
 SYSTEM = Role.SYSTEM
@@ -41,20 +47,20 @@ def turn_rows(conversation) -> list[tuple]:
 
 def test_hash_headers_are_sniffed_with_high_confidence():
     doc = fixture_doc("gpt5_hermes_dreamsim3_20250915_070102.txt")
-    assert forklog.sniff(doc.name, doc.head_text()) == 0.9
+    assert fork_log_score(doc.name, doc.head_text()) == 0.9
 
 
 def test_a_log_of_only_a_round_marker_is_still_sniffed_as_a_fork_log():
-    assert forklog.sniff("x.txt", "\n### Round 1/inf\n") == 0.9
+    assert fork_log_score("x.txt", "\n### Round 1/inf\n") == 0.9
 
 
 def test_recurring_name_number_colon_lines_are_sniffed_with_medium_confidence():
     doc = fixture_doc("old_colon_log.txt")
-    assert forklog.sniff(doc.name, doc.head_text()) == 0.6
+    assert fork_log_score(doc.name, doc.head_text()) == 0.6
 
 
 def test_a_single_name_number_colon_line_is_not_enough():
-    assert forklog.sniff("notes.txt", "Claude 1: hello\nand nothing else\n") == 0.0
+    assert fork_log_score("notes.txt", "Claude 1: hello\nand nothing else\n") == 0.0
 
 
 @pytest.mark.parametrize(
@@ -78,7 +84,7 @@ def test_other_layouts_holding_fork_log_headers_are_not_detected_as_fork_logs(he
 
 def test_metadata_jsonl_beside_the_logs_is_not_sniffed_and_is_skipped_when_forced():
     doc = fixture_doc("dreamsim3_meta.jsonl")
-    assert forklog.sniff(doc.name, doc.head_text()) == 0.0
+    assert fork_log_score(doc.name, doc.head_text()) == 0.0
     with pytest.raises(SkipFile):
         list(forklog.load(doc))
 
@@ -316,7 +322,7 @@ def test_generated_logs_give_back_every_turn(seed: int):
     assert [t.model for t in conversation.turns] == [
         log["model_of"].get(speaker) for speaker, _ in log["turns"]
     ]
-    assert forklog.sniff(doc.name, doc.head_text()) == expected_sniff(log)
+    assert fork_log_score(doc.name, doc.head_text()) == expected_sniff(log)
 
 
 # --- runner banner, rounds and tool sections -------------------------------------------
@@ -577,7 +583,7 @@ def test_a_long_hostile_line_is_read_in_linear_time(line):
     data = f"### Claude 1 ###\nhi\n{line}\n### Claude 2 ###\nho\n".encode()
     doc = Document.from_bytes("opus_opus_cli_20240501_123000.txt", data)
     started = time.perf_counter()
-    forklog.sniff(doc.name, doc.head_text())
+    fork_log_score(doc.name, doc.head_text())
     turns = only_conversation(doc).turns
     assert time.perf_counter() - started < 1.0  # quadratic work on this line takes minutes
     assert [t.speaker for t in turns] == ["Claude 1", "Claude 2"]

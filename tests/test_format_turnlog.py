@@ -96,7 +96,7 @@ def test_a_turn_line_naming_no_agent_is_text():
 def test_turn_logs_are_sniffed_above_chat_lines_and_fork_logs(name):
     doc = fixture_doc(name)
     head = doc.head_text()
-    assert turnlog.sniff(doc.name, head) > max(forklog.sniff(doc.name, head),
+    assert turnlog.sniff(doc.name, head) > max(max(f.sniff(doc.name, head) for f in forklog.FORMATS),
                                                chatlines.sniff(doc.name, head))
 
 

@@ -60,8 +60,16 @@ def _best_possible_from_here() -> tuple[float, ...]:
     return tuple(max(scores[at:]) for at in range(len(scores)))
 
 
+def named_formats() -> list[Format]:
+    """One format per name, the first of its sniffers: what `--input-format` can name."""
+    first: dict[str, Format] = {}
+    for fmt in all_formats():
+        first.setdefault(fmt.name, fmt)
+    return list(first.values())
+
+
 def format_names() -> list[str]:
-    return [fmt.name for fmt in all_formats()]
+    return [fmt.name for fmt in named_formats()]
 
 
 def by_name(name: str) -> Format:

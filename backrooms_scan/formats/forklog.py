@@ -47,6 +47,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 
 from backrooms_scan.decode import Document
+from backrooms_scan.formats import Format
 from backrooms_scan.formats.positions import (
     LineLocator,
     at_line_starts,
@@ -75,7 +76,7 @@ RUNNER_SECTION = re.compile(
 BANNER_KEY = re.compile(r"(?P<key>[A-Za-z][A-Za-z _\-]{0,30}):[ \t]*(?P<value>.*)")
 FILE_NAME = re.compile(r"^(?P<stem>.+)_(?P<date>\d{8})_(?P<time>\d{6})(?:\.[A-Za-z]+)?$")
 
-BANNER_SCORE = MAX_SCORE = 0.95
+BANNER_SCORE = 0.95
 HASH_HEADER_SCORE = 0.9
 COLON_HEADER_SCORE = 0.6
 ONE_COLON_HEADER_SCORE = 0.5
@@ -130,16 +131,33 @@ class Layout:
 
 
 def sniff(name: str, head_text: str) -> float:
-    """0.95 with the runner banner, 0.9 for `### X N ###` headers or round markers,
-    0.6 for consistent `Name N:` headers (0.5 for one, in a fork-log file name)."""
+    """0.95 with the runner banner, 0.9 for `### X N ###` headers or round markers."""
+    head = head_text.lstrip("\ufeff \t\r\n")
+    if head[:1] in ("{", "[", "<"):
+        return 0.0
+    marks = _hash_marks(head)
+    first = next((mark for mark in marks if mark.kind != Kind.ROUND), None)
+    if first is not None and first.kind == Kind.BANNER:
+        return BANNER_SCORE
+    if any(mark.kind in (Kind.SPEAKER, Kind.ROUND) for mark in marks):
+        return HASH_HEADER_SCORE
+    return 0.0
+
+
+def sniff_colon_headers(name: str, head_text: str) -> float:
+    """0.6 for consistent `Name N:` headers (0.5 for one, in a fork-log file name), in a log
+    without the banner, `### X N ###` headers or round markers (those are `sniff`'s).
+
+    A sniffer of its own, with its own highest score, so detection reads a head for
+    these (a slow search of every line) only when no other format is surer already."""
     head = head_text.lstrip("\ufeff \t\r\n")
     if head[:1] in ("{", "[", "<"):
         return 0.0
     layout = read_layout(head)
-    if layout.banner is not None:
-        return BANNER_SCORE
-    if not layout.colon or any(h.kind == Kind.ROUND for h in layout.headers):
-        return HASH_HEADER_SCORE
+    if layout.banner is not None or not layout.colon:
+        return 0.0
+    if any(h.kind == Kind.ROUND for h in layout.headers):
+        return 0.0
     speakers = [h for h in layout.headers if h.kind == Kind.SPEAKER]
     if len(speakers) >= 2:
         return COLON_HEADER_SCORE
@@ -177,9 +195,7 @@ def load(doc: Document) -> Iterator[Conversation]:
 @lru_cache(maxsize=1)
 def read_layout(text: str) -> Layout:
     """The headers of a fork log (speakers, runner sections and lines, round markers)."""
-    marks = [_classify_hash_line(text, start, text[start:found.end()])
-             for start, found in at_line_starts(HASH_LINE, text)]
-    marks = [mark for mark in marks if mark is not None]
+    marks = _hash_marks(text)
     banner_mark = next((m for m in marks if m.kind != Kind.ROUND), None)
     banner = None
     if banner_mark is not None and banner_mark.kind == Kind.BANNER:
@@ -197,6 +213,14 @@ def read_layout(text: str) -> Layout:
     if banner is not None:
         headers = [h for h in headers if h.line_start >= banner.end]
     return Layout(tuple(headers), banner, colon)
+
+
+@lru_cache(maxsize=1)
+def _hash_marks(text: str) -> tuple[Header, ...]:
+    """What each `### ...` line of the text is that is not turn text, in order."""
+    marks = (_classify_hash_line(text, start, text[start:found.end()])
+             for start, found in at_line_starts(HASH_LINE, text))
+    return tuple(mark for mark in marks if mark is not None)
 
 
 def _classify_hash_line(text: str, start: int, line: str) -> Header | None:
@@ -488,3 +512,8 @@ def _note_left_out_text(doc: Document, text: str, layout: Layout) -> None:
             return
 
 
+SUMMARY = __doc__.strip().split("\n")[0]
+FORMATS = [
+    Format(NAME, sniff, load, SUMMARY, max_score=BANNER_SCORE),
+    Format(NAME, sniff_colon_headers, load, SUMMARY, max_score=COLON_HEADER_SCORE),
+]
