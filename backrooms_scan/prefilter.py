@@ -209,50 +209,44 @@ class Prefilter:
 
         An occurrence of a word whose folding needs route characters is those characters
         with at most a word's bytes of others between them and on either side. So only
-        the windows of that reach around runs of route characters are looked at: joined
-        by NUL, folded with one replace per route character present, and searched once.
+        the windows of that reach around runs of route characters are looked at, cut
+        where a text ends: joined by NUL, folded with one replace per route character
+        present, and searched once.
         """
-        windows, owners, present = [], [], set()
-        spans = self._route_literals.spans_in(joined)
-        for text, start, end in self._route_runs(joined, spans, starts, present):
-            windows.append(joined[start:end])
-            owners.append(text)
-        if not windows:
+        found = self._route_literals.found_in(joined)
+        if not found:
             return set()
+        indexes, span_starts, span_ends = zip(*found)
+        windows, owners = self._route_windows(joined, span_starts, span_ends, starts)
         folded = b"\x00".join(windows)
-        for char in present:
+        for char in {self._route_literals.strings[index] for index in set(indexes)}:
             folded = folded.replace(char, self._route_foldings[char])
         separators = [match.start() for match in _NUL.finditer(folded)]
-        found = {owners[bisect_right(separators, end - 1)]
-                 for end in self._words.ends_in(folded.lower())}
+        hits = {owners[bisect_right(separators, end - 1)]
+                for end in self._words.ends_in(folded.lower())}
         if self._wide_words.has_strings():
-            found.update(owners[index] for index in
-                         self._texts_with_wide_words(folded.translate(None, _ASCII_BUT_NUL)))
-        return found
+            hits.update(owners[index] for index in
+                        self._texts_with_wide_words(folded.translate(None, _ASCII_BUT_NUL)))
+        return hits
 
-    def _route_runs(self, data: bytes, spans: Iterable[tuple[int, int]], starts: Sequence[int],
-                    present: set[bytes]) -> Iterator[tuple[int, int, int]]:
-        """(text, start, end) of the windows around runs of route characters (at `spans`)
-        closer than a word's bytes to each other, each reaching a word's bytes further on
-        both sides, and none crossing the boundary of a text (the texts beginning at
-        `starts` in `data`, one NUL between them). Adds each route character to `present`."""
-        reach, size = self._reach, len(data)
-        text, text_start, text_end = -1, 0, -1
-        run_start = run_end = -1
-        for start, end in spans:
-            present.add(data[start:end])
-            if run_end >= 0 and (start - run_end > reach or start >= text_end):
-                yield text, max(run_start - reach, text_start), min(run_end + reach, text_end)
-                run_end = -1
-            if start >= text_end:
-                text = bisect_right(starts, start) - 1
-                text_start = starts[text]
-                text_end = starts[text + 1] - 1 if text + 1 < len(starts) else size
-            if run_end < 0:
-                run_start = start
-            run_end = end
-        if run_end >= 0:
-            yield text, max(run_start - reach, text_start), min(run_end + reach, text_end)
+    def _route_windows(self, data: bytes, span_starts: Sequence[int], span_ends: Sequence[int],
+                       starts: Sequence[int]) -> tuple[list[bytes], list[int]]:
+        """The windows around runs of route characters (at the spans given) of one text
+        each, closer than a word's bytes to each other, each reaching a word's bytes further
+        on both sides but not past its text (the texts begin at `starts` in `data`, one NUL
+        between them); and the text each window is from. Built by list operations, not a
+        loop per span."""
+        reach = self._reach
+        texts = [bisect_right(starts, start) - 1 for start in span_starts]
+        firsts = [0, *(at for at in range(1, len(span_starts))
+                       if span_starts[at] - span_ends[at - 1] > reach or texts[at] != texts[at - 1])]
+        lasts = [at - 1 for at in firsts[1:]] + [len(span_starts) - 1]
+        owners = [texts[at] for at in firsts]
+        text_ends = [*(start - 1 for start in starts[1:]), len(data)]
+        windows = [data[max(span_starts[first] - reach, starts[text]):
+                        min(span_ends[last] + reach, text_ends[text])]
+                   for first, last, text in zip(firsts, lasts, owners)]
+        return windows, owners
 
     def _escapes_in(self, data: bytes) -> bool:
         if any(escape in data for escape in self._short_escapes):
@@ -273,7 +267,7 @@ class _Literals:
     """Aho-Corasick over bytes: where some byte strings end in a haystack."""
 
     def __init__(self, strings: Sequence[bytes]):
-        self._strings = list(strings)
+        self.strings = self._strings = list(strings)
         # How far a window runs past the next one's start (see `_windows`).
         self._overlap = max(map(len, self._strings), default=1) - 1
         self._automaton = None
@@ -292,8 +286,8 @@ class _Literals:
 
             # pyahocorasick searches str: bytes read as Latin-1 are one character each.
             self._automaton = ahocorasick.Automaton()
-            for string in self._strings:
-                self._automaton.add_word(string.decode("latin-1"), len(string))
+            for index, string in enumerate(self._strings):
+                self._automaton.add_word(string.decode("latin-1"), (index, len(string)))
             self._automaton.make_automaton()
 
     def ends_in(self, haystack: bytes) -> Iterator[int]:
@@ -312,22 +306,36 @@ class _Literals:
             return
         last_end = 0
         for offset, window in self._windows(haystack):
-            for start, end in self._spans_in_window(window):
+            for _, start, end in self._found_in_window(window):
                 if offset + start >= last_end:  # not again from the windows' overlap
                     last_end = offset + end
                     yield offset + start, last_end
 
-    def _spans_in_window(self, window: bytes) -> list[tuple[int, int]]:
+    def found_in(self, haystack: bytes) -> list[tuple[int, int, int]]:
+        """(index in `strings`, start, end) of each occurrence, as `spans_in` finds them,
+        all at once: one list from the library for a haystack of one window."""
+        if self._automaton is None:
+            return []
+        if len(haystack) <= _WINDOW + self._overlap:
+            return self._found_in_window(haystack)
+        found, last_end = [], 0
+        for offset, window in self._windows(haystack):
+            for index, start, end in self._found_in_window(window):
+                if offset + start >= last_end:
+                    last_end = offset + end
+                    found.append((index, offset + start, last_end))
+        return found
+
+    def _found_in_window(self, window: bytes) -> list[tuple[int, int, int]]:
         if hasattr(self._automaton, "find_matches_as_indexes"):
-            return [(start, end) for _, start, end in
-                    self._automaton.find_matches_as_indexes(window)]
-        return [(last + 1 - length, last + 1)
-                for last, length in self._automaton.iter(window.decode("latin-1"))]
+            return self._automaton.find_matches_as_indexes(window)
+        return [(index, last + 1 - length, last + 1)
+                for last, (index, length) in self._automaton.iter(window.decode("latin-1"))]
 
     def occur_in(self, haystack: bytes) -> bool:
         if self._automaton is None:
             return False
-        return any(self._spans_in_window(window) for _, window in self._windows(haystack))
+        return any(self._found_in_window(window) for _, window in self._windows(haystack))
 
     def _windows(self, haystack: bytes) -> Iterator[tuple[int, bytes]]:
         """(offset, window) pairs covering `haystack`: each window runs one string's
