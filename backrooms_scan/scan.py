@@ -8,7 +8,6 @@ so that processes can share it; results come back in input order whatever
 
 from __future__ import annotations
 
-import hashlib
 import io
 import itertools
 import multiprocessing
@@ -36,6 +35,7 @@ from backrooms_scan.model_names import canonical_model
 from backrooms_scan.patternsets import PatternSet
 from backrooms_scan.records import Conversation, Hit, Notice, SkipFile, Turn
 from backrooms_scan.relation import Occurrence, Relation, decide_relations
+from backrooms_scan.replays import digest_of_folded
 from backrooms_scan.select import Selection
 
 # A file's hits are passed on in parts once their turns hold this much text, so a
@@ -108,11 +108,6 @@ class FileResult:
 
 def turn_key(turn: Turn) -> TurnKey:
     return (turn.model or "", turn.speaker or "", turn.scenario or "", (turn.timestamp or "")[:7])
-
-
-def digest_of_folded(folded: str) -> bytes:
-    """What identifies a turn's text for replay detection: a hash of its folding."""
-    return hashlib.blake2b(folded.encode("utf-8"), digest_size=16).digest()
 
 
 class Scanner:

@@ -1,7 +1,7 @@
 """Counting: file results in input order -> hit records with replay flags -> one summary.
 
 A Tally is fed FileResults in input order. It decides which hits are replays
-(the turn's folded text was already counted), keeps every count the reports
+(see `replays`), keeps every count the reports
 need, and can be rebuilt from the compact state of shard runs (see
 `state_of` / `result_from_state`) to give exactly the summary of one full run.
 """
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from backrooms_scan.patternsets import PatternSet
 from backrooms_scan.records import Hit, HitList, HitRecords, Notice, Role, Turn
 from backrooms_scan.relation import Relation
+from backrooms_scan.replays import Replays
 from backrooms_scan.scan import FileResult, TurnHits
 
 SCHEMA_VERSION = 1
@@ -117,7 +118,7 @@ class Tally:
         self.by_value: dict[str, Counter] = defaultdict(Counter)
         self.by_pattern: dict[tuple[str, str], Counter] = defaultdict(Counter)
         self.by_occurrences: dict[str, Counter] = defaultdict(Counter)
-        self._seen: set[bytes] = set()
+        self._replays = Replays()
         # Conversations by (set, model, kind): see `relation_rows`.
         self.relation_conversations: Counter = Counter()
 
@@ -172,8 +173,7 @@ class Tally:
         every breakdown value but the relation (which is per set) is the same for all."""
         hits = HitList.of(turn_hits.turn, turn_hits.hits)
         turn = turn_hits.turn
-        replay = turn_hits.digest in self._seen
-        self._seen.add(turn_hits.digest)
+        replay = self._replays.met_again(turn_hits.digest)
         counted = self.count_replays or not replay
         for key, n in sorted(hits.pattern_counts().items()):
             count = self.patterns[key]

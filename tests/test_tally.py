@@ -12,7 +12,8 @@ from backrooms_scan.cli import main
 from backrooms_scan.normalize import fold
 from backrooms_scan.records import Hit, Role, Turn
 from backrooms_scan.relation import Relation
-from backrooms_scan.scan import FileResult, TurnHits, digest_of_folded
+from backrooms_scan.replays import digest_of_folded
+from backrooms_scan.scan import FileResult, TurnHits
 from backrooms_scan.tally import Tally, result_from_state, state_of
 
 SETS = [SimpleNamespace(name="vow", patterns=[SimpleNamespace(id="liberate"),
