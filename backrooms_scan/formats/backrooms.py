@@ -1019,8 +1019,12 @@ def _read_context_bytes(data: bytes, start: int, limit: int) -> ContextList | No
     bytes, the value alone decoded and read. Messages keep only their text."""
     while start < limit and data[start] in ASCII_BLANK:
         start += 1
-    if (quick := _read_valid_context_bytes(data, start, limit)) is not None:
-        return quick
+    # A value that is valid JSON usually ends before the next line opening with `<`: read
+    # up to there first, not to the limit, which may be the end of the file.
+    next_tag = data.find(b"\n<", start, limit)
+    for end in (next_tag, limit) if next_tag != -1 else (limit,):
+        if (quick := _read_valid_context_bytes(data, start, end)) is not None:
+            return quick
     end = _json_value_end(data, start, limit)
     if end is None:
         return None
