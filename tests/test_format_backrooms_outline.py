@@ -91,6 +91,16 @@ def test_the_outline_counts_what_a_line_by_line_reading_finds():
     assert {t.scenario for t in outline.turns} == {"by hand"}
 
 
+def test_a_context_string_holding_a_line_break_and_a_tag_line_is_outlined_as_it_reads():
+    # JSON strings may hold raw control characters here: the tag line is inside the value.
+    text = ("actors: Ann, Bo\nmodels: m-1, m-2\n\n<Ann-m-1#CONTEXT>\n"
+            '[{"role": "user", "content": "one\n<Bo>\ntwo"},\n {"role": "user", "content": "3"}]\n'
+            "<Bo-m-2#CONTEXT>\n[]\n<Ann>\nhello\n<Bo>\nhi\n")
+    outline, _ = assert_outline_agrees("conversation_1712345678_scenario_x.txt", text.encode())
+    assert [(t.speaker, t.role) for t in outline.turns] == [
+        ("Ann", Role.CONTEXT), ("Ann", Role.CONTEXT), ("Ann", Role.SPOKEN), ("Bo", Role.SPOKEN)]
+
+
 @pytest.mark.parametrize("block", ["", " \t", "\u3000", "\x1c\x1f", "\x85", "\u2028", "\xa0x",
                                    "é", "\x1cx"])
 def test_a_system_block_counts_unless_it_is_white_space_as_text_is(block):
