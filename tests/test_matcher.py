@@ -174,22 +174,44 @@ def dense_turns(repeats: int) -> list[Turn]:
     return make_turns(recital * repeats, "nothing here", "gate " + recital * 3)
 
 
-class TestDenseTurns:
-    def test_a_long_text_searched_in_windows_gives_every_hit_once(self, monkeypatch):
-        turns = dense_turns(400)
-        whole = found(Matcher(MANTRA_SET).match(turns))
-        monkeypatch.setattr(matcher_module, "SEARCH_WINDOW", 97)  # windows cut phrases
-        assert found(Matcher(MANTRA_SET).match(turns)) == whole
-        assert len(whole) > 2000
+RECITAL = "Gate gate pāragate pārasaṃgate bodhi svāhā, bodhi svaha! "
 
-    def test_many_hits_in_a_turn_come_sorted_as_few_do(self, monkeypatch):
-        turns = dense_turns(40)
-        few = [(h.turn.index, h.start, h.set, h.pattern, h.end)
-               for h in Matcher(MANTRA_SET).match(turns)]
-        monkeypatch.setattr(matcher_module, "FEW_HITS", 1)
-        many = [(h.turn.index, h.start, h.set, h.pattern, h.end)
-                for h in Matcher(MANTRA_SET).match(turns)]
-        assert many == few == sorted(few)
+
+@pytest.fixture(scope="module")
+def long_recital():
+    """The hits, as (turn, start, set, pattern, end), of one turn reciting RECITAL more
+    times than a search window holds, and of one reciting it three times."""
+    def hits_of(text: str) -> list[tuple]:
+        return [(h.turn.index, h.start, h.set, h.pattern, h.end)
+                for h in Matcher(MANTRA_SET).match(make_turns(text))]
+
+    copies = matcher_module.SEARCH_WINDOW // len(reference_fold(RECITAL)) + 10
+    return hits_of(RECITAL * copies), hits_of(RECITAL * 3)
+
+
+def in_copy(hits: list[tuple], copy: int) -> list[tuple]:
+    """The hits that start in the given copy of RECITAL, placed as if in the first."""
+    shift = copy * len(RECITAL)
+    return [(turn, start - shift, name, pattern, end - shift)
+            for turn, start, name, pattern, end in hits if shift <= start < shift + len(RECITAL)]
+
+
+class TestDenseTurns:
+    def test_a_text_longer_than_a_search_window_gives_every_hit_once(self, long_recital):
+        hits, three = long_recital
+        copies = {}
+        for hit in hits:
+            copies.setdefault(hit[1] // len(RECITAL), []).append(hit)
+        middle = sorted(in_copy(three, 1))
+        inner = [sorted(in_copy(copies.get(copy, []), copy)) for copy in range(1, max(copies))]
+        assert len(inner) > 18_000 and len(middle) > 5
+        assert inner == [middle] * len(inner)
+
+    def test_many_hits_in_a_turn_come_sorted_as_few_do(self, long_recital):
+        hits, three = long_recital
+        assert len(hits) > 100_000
+        assert hits == sorted(hits)
+        assert in_copy(hits, 1) == in_copy(three, 1) == sorted(in_copy(three, 1))
 
     def test_a_turns_hits_read_like_a_list_of_hits(self):
         (match, *_) = Matcher(MANTRA_SET).match_turns(dense_turns(3))
