@@ -49,7 +49,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from itertools import accumulate, chain, count
+from itertools import accumulate, chain, count, islice
 from typing import BinaryIO
 
 import ijson
@@ -670,7 +670,9 @@ def _conversations(
                     doc.notices.add(held_message, held_line)
                 held.clear()
                 found += 1
+                del record  # its raw line, once the texts are placed in it
                 yield conversation
+                del conversation
                 continue
             if stream is None and not found and is_message_record(record.value):
                 stream = _MessageStream(doc.path, headers)
@@ -720,17 +722,19 @@ def _located(record: _Record, message: str) -> str:
 
 
 def _with_only_flag(records: Iterable[_Record]) -> Iterator[tuple[_Record, bool]]:
-    """Each record, flagged when it is the file's only one (its id is then the bare path)."""
+    """Each record, flagged when it is the file's only one (its id is then the bare path).
+    A record given is no longer held here (a JSONL line may be 100 MB)."""
     records = iter(records)
-    first = next(records, None)
-    if first is None:
-        return
-    second = next(records, None)
-    yield first, second is None
-    if second is not None:
-        yield second, False
-        for record in records:
-            yield record, False
+    ahead = list(islice(records, 2))
+    only = len(ahead) == 1
+    ahead.reverse()
+    while ahead:
+        yield ahead.pop(), only
+    yield from map(_not_only, records)
+
+
+def _not_only(record: _Record) -> tuple[_Record, bool]:
+    return record, False
 
 
 def _array_records(prefix: bytes, stream: BinaryIO) -> Iterator[_Record]:
@@ -756,65 +760,101 @@ def _array_records(prefix: bytes, stream: BinaryIO) -> Iterator[_Record]:
                       notice_line=line)
 
 
-# (line number, raw line, parsed value, parse error) of one of the first non-blank lines
-_Probe = tuple[int, bytes, object, "json.JSONDecodeError | None"]
-
-
 def _object_records(prefix: bytes, stream: BinaryIO) -> Iterator[_Record]:
     """JSONL records when the opening lines say so (see `_looks_line_delimited`), else documents."""
     lines = io.BufferedReader(_PrefixedSource(prefix, stream), CHUNK_SIZE)
-    read: list[bytes] = []
-    probes: list[_Probe] = []
-    while len(probes) < 2:
-        raw = lines.readline()
-        if not raw:
+    records = _LineRecords(lines)
+    probes: list[_Record] = []
+    for probe in records:
+        probes.append(probe)
+        if len(probes) == 2 or _parsed(probes[0]):
             break
-        read.append(raw)
-        if raw.strip():
-            probes.append((len(read), raw, *_parse_line(raw)))
-            if probes[0][3] is None:
-                break
+    read, records.read = records.read, None
     if _looks_line_delimited(probes):
-        probed = ((number, raw) for number, raw, *_ in probes)
-        rest = enumerate(lines, start=len(read) + 1)
-        return _line_records(chain(probed, rest))
-    text = (b"".join(read) + lines.read()).decode("utf-8", errors="replace")
+        del read
+        return _replayed(probes, records)
+    del probes
+    text = "".join(read) + lines.read().decode("utf-8", errors="replace")
     return _document_records(text)
 
 
-def _looks_line_delimited(probes: list[_Probe]) -> bool:
+def _parsed(record: _Record) -> bool:
+    return record.error is None and record.refusal is None
+
+
+def _looks_line_delimited(probes: list[_Record]) -> bool:
     """JSONL when line 1 is JSON by itself, or (line 1 broken) line 2 is a whole conversation.
 
     A lone inner object on line 2 of a pretty-printed document is not enough.
     """
     if not probes:
         return False
-    if probes[0][3] is None:
+    if _parsed(probes[0]):
         return True
-    return len(probes) > 1 and probes[1][3] is None and is_conversation(probes[1][2])
+    return len(probes) > 1 and _parsed(probes[1]) and is_conversation(probes[1].value)
 
 
-def _line_records(numbered_lines: Iterable[tuple[int, bytes]]) -> Iterator[_Record]:
-    number = 0
-    # A lone CR is a line break to text tools but not to JSONL: from the first one on,
-    # columns inside lines could no longer be trusted, so texts are not placed exactly.
-    lone_cr_seen = False
-    for line_number, raw in numbered_lines:
-        lone_cr_seen = lone_cr_seen or b"\r" in raw.removesuffix(b"\n").removesuffix(b"\r")
-        if not raw.strip():
-            continue
-        number += 1
-        where = f"line {line_number}"
-        value, error = _parse_line(raw)
-        if isinstance(error, _Refused):
-            yield _Record(number, where, line_number, refusal=str(error), notice_line=line_number)
-        elif error is None:
-            text = None if lone_cr_seen else raw.decode("utf-8", errors="replace")
-            yield _Record(number, where, line_number, value=value, notice_line=line_number,
-                          raw=text)
-        else:
-            yield _Record(number, where, line_number, error=_reason(error.msg), error_column=error.colno,
-                          notice_line=line_number)
+def _replayed(first: list[_Record], rest: Iterator[_Record]) -> Iterator[_Record]:
+    """The records of `first`, then those of `rest`; each of `first` is let go once given."""
+    first.reverse()
+    while first:
+        yield first.pop()
+    yield from rest
+
+
+_BLANK = re.compile(r"[ \t\n\r\x0b\x0c]*\Z")
+
+
+class _LineRecords:
+    """The record of each non-blank JSONL line, read one line at a time.
+
+    An iterator object, not a generator: a suspended generator would keep the last
+    line's bytes, text and value alive, and a JSONL line may be 100 MB. Each line is
+    decoded once, and its bytes let go before it is parsed. While `read` is a list, the
+    decoded lines (blank ones too) are kept in it, for a file that turns out not to be
+    JSONL.
+    """
+
+    def __init__(self, lines: BinaryIO):
+        self._lines = lines
+        self._line_number = 0
+        self._number = 0
+        # A lone CR is a line break to text tools but not to JSONL: from the first one on,
+        # columns inside lines could no longer be trusted, so texts are not placed exactly.
+        self._lone_cr_seen = False
+        self.read: list[str] | None = []
+
+    def __iter__(self) -> _LineRecords:
+        return self
+
+    def __next__(self) -> _Record:
+        while raw := self._lines.readline():
+            self._line_number += 1
+            text = raw.decode("utf-8", errors="replace")
+            del raw
+            if self.read is not None:
+                self.read.append(text)
+            if not self._lone_cr_seen:
+                end = len(text) - text.endswith("\n")
+                end -= text.endswith("\r", 0, end)
+                self._lone_cr_seen = text.find("\r", 0, end) >= 0
+            if not _BLANK.match(text):
+                self._number += 1
+                return _line_record(self._number, self._line_number, text, self._lone_cr_seen)
+        raise StopIteration
+
+
+def _line_record(number: int, line_number: int, text: str, lone_cr_seen: bool) -> _Record:
+    """The record of one decoded JSONL line (`text` ends with its line break, if any)."""
+    where = f"line {line_number}"
+    value, error = _parse_line(text)
+    if isinstance(error, _Refused):
+        return _Record(number, where, line_number, refusal=str(error), notice_line=line_number)
+    if error is None:
+        return _Record(number, where, line_number, value=value, notice_line=line_number,
+                       raw=None if lone_cr_seen else text)
+    return _Record(number, where, line_number, error=_reason(error.msg),
+                   error_column=error.colno, notice_line=line_number)
 
 
 def _document_records(text: str) -> Iterator[_Record]:
@@ -855,18 +895,25 @@ def _reason(message: str) -> str:
     return message.removesuffix(" at")
 
 
-def _parse_line(raw: bytes) -> tuple[object, json.JSONDecodeError | _Refused | None]:
-    if _too_deep(raw):
+def _parse_line(text: str) -> tuple[object, json.JSONDecodeError | _Refused | None]:
+    """The value of one JSONL line, or why it has none."""
+    if text.count("[") + text.count("{") > MAX_NESTING and _too_deep(
+            text.encode("utf-8", errors="surrogatepass")):
         return None, _Refused(_TooDeep.MESSAGE)
-    text = raw.decode("utf-8", errors="replace").rstrip("\r\n")  # so columns stay on the line
     try:
+        # A line break after the value is whitespace to JSON: only an error's column
+        # needs it gone, so a long line is not copied without it.
         return json.loads(text), None
-    except json.JSONDecodeError as error:
-        return None, error
+    except json.JSONDecodeError:
+        pass
     except RecursionError:
         return None, _Refused(_TooDeep.MESSAGE)
     except ValueError:  # an integer longer than Python reads
         return None, _Refused(_long_number(text, one_line=True))
+    try:
+        return json.loads(text.rstrip("\r\n")), None  # so columns stay on the line
+    except json.JSONDecodeError as error:
+        return None, error
 
 
 def _locate_error(source: _ArraySource, error: Exception) -> tuple[str, int | None]:
