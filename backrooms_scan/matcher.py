@@ -410,6 +410,7 @@ class Matcher:
             searched = turns if len(indices) == len(turns) else [turns[i] for i in indices]
             joined = matching_pass.join(searched)
             texts, spans_by_turn = matching_pass.spans_by_turn(searched, joined)
+            del joined  # a long turn's folding is held once, by `texts`
             while spans_by_turn:  # each turn's occurrences are let go once it has hits
                 searched_index, spans = spans_by_turn.popitem()
                 turn_index = indices[searched_index]

@@ -276,25 +276,59 @@ def fold_with_offsets(text: str, folded: str | None = None) -> tuple[str, Sequen
     """`fold(text)` plus, per folded character, the index of the original character it
     came from, followed by `len(text)` as a sentinel. A caller that has folded `text`
     already passes the result as `folded`, which saves folding it again."""
-    classes = text.encode("ascii", _handler(_CLASS_ERRORS)).translate(_CLASS_BYTES)
-    if _OTHER in classes:
+    emits = _emits(text)
+    if emits is None:
         return _fold_with_offsets_per_char(text)
-    emitting = classes[: classes.rfind(_ONE) + 1]
-    del classes  # each step lets go of the last: a 100 MB turn has one copy at a time
-    if _NOTHING in emitting:
-        marked = _SPACE_ORIGIN_AFTER_MARKS.sub(rb"w\1S", emitting)
-    else:
-        marked = emitting.replace(b"ws", b"wS")
-    del emitting
-    # Kept: letters, and the first space-maker of each run of spaces between letters.
-    emits = marked.translate(_EMITS)
-    del marked
     if len(emits) > 4 * _SelectedOffsets.BLOCK:
         offsets = _SelectedOffsets(emits, len(text))
     else:
         offsets = _offset_array(itertools.compress(range(len(emits)), emits))
         offsets.append(len(text))
     return fold(text) if folded is None else folded, offsets
+
+
+# A long text's fold classes are worked out this many characters at a time.
+_CLASS_BLOCK = 1 << 20
+
+
+def _emits(text: str) -> bytes | bytearray | None:
+    """A byte per character of `text` up to its last letter: 1 where a folded character
+    comes from (letters, and the first space-maker of each run of spaces between
+    letters), else 0; None when a character folds to several characters.
+
+    A long text is worked out a block at a time, each block preceded by the last class
+    before it that is not "nothing" (a space after marks is marked by the letter before
+    them), so it has one byte per character in memory, not several."""
+    if len(text) <= _CLASS_BLOCK:
+        classes = _fold_classes(text)
+        if _OTHER in classes:
+            return None
+        return _marked_emits(classes[: classes.rfind(_ONE) + 1])
+    emits = bytearray()
+    carry, last_one = b"", -1
+    for start in range(0, len(text), _CLASS_BLOCK):
+        classes = _fold_classes(text[start : start + _CLASS_BLOCK])
+        if _OTHER in classes:
+            return None
+        found = classes.rfind(_ONE)
+        last_one = start + found if found >= 0 else last_one
+        emits += _marked_emits(carry + classes)[len(carry):]
+        carry = classes.rstrip(_NOTHING)[-1:] or carry
+    del emits[last_one + 1:]
+    return emits
+
+
+def _fold_classes(text: str) -> bytes:
+    return text.encode("ascii", _handler(_CLASS_ERRORS)).translate(_CLASS_BYTES)
+
+
+def _marked_emits(classes: bytes) -> bytes:
+    if _NOTHING in classes:
+        marked = _SPACE_ORIGIN_AFTER_MARKS.sub(rb"w\1S", classes)
+    else:
+        marked = classes.replace(b"ws", b"wS")
+    # Kept: letters, and the first space-maker of each run of spaces between letters.
+    return marked.translate(_EMITS)
 
 
 class _SelectedOffsets(MadeOnRead[int]):
@@ -305,7 +339,7 @@ class _SelectedOffsets(MadeOnRead[int]):
 
     BLOCK = 1 << 16
 
-    def __init__(self, emits: bytes, length: int):
+    def __init__(self, emits: bytes | bytearray, length: int):
         self._emits = emits
         self._length = length
         block = self.BLOCK

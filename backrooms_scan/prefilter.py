@@ -148,7 +148,7 @@ class Prefilter:
         if self.everything:
             return True
         # The plain search first: it is the cheapest and, in a dense dump, the usual answer.
-        return (self._words.occur_in(data.lower()) or self._pieces.occur_in(data)
+        return (self._words.occur_in(data, lower=True) or self._pieces.occur_in(data)
                 or self._in_residue(data, data.translate(None, _ASCII))
                 or (b"\\" in data and self._escapes_in(data)))
 
@@ -157,10 +157,11 @@ class Prefilter:
         if self.everything:
             return Screening([], list(range(len(texts))))
         encoded = [text.encode("utf-8", "surrogatepass") for text in texts]
-        joined = b"\x00".join(encoded)
+        # One long text is searched as it is, not copied into a joining.
+        joined = encoded[0] if len(encoded) == 1 else b"\x00".join(encoded)
         starts = list(accumulate((len(data) + 1 for data in encoded[:-1]), initial=0))
         # No plain string holds NUL, so no match runs from one text into the next.
-        ends = chain(self._words.ends_in(joined.lower()),
+        ends = chain(self._words.ends_in(joined, lower=True),
                      self._pieces.ends_in(joined))
         plain = {bisect_right(starts, end - 1) - 1 for end in ends}
         rest = [index for index, data in enumerate(encoded)
@@ -223,7 +224,7 @@ class Prefilter:
             folded = folded.replace(char, self._route_foldings[char])
         separators = [match.start() for match in _NUL.finditer(folded)]
         hits = {owners[bisect_right(separators, end - 1)]
-                for end in self._words.ends_in(folded.lower())}
+                for end in self._words.ends_in(folded, lower=True)}
         if self._wide_words.has_strings():
             hits.update(owners[index] for index in
                         self._texts_with_wide_words(folded.translate(None, _ASCII_BUT_NUL)))
@@ -290,22 +291,23 @@ class _Literals:
                 self._automaton.add_word(string.decode("latin-1"), (index, len(string)))
             self._automaton.make_automaton()
 
-    def ends_in(self, haystack: bytes) -> Iterator[int]:
+    def ends_in(self, haystack: bytes, lower: bool = False) -> Iterator[int]:
         """Where occurrences of the strings end: not overlapping ones, so an occurrence
         may go unreported when it overlaps a reported one (see `spans_in`)."""
-        return (end for _, end in self.spans_in(haystack))
+        return (end for _, end in self.spans_in(haystack, lower))
 
     def has_strings(self) -> bool:
         return bool(self._strings)
 
-    def spans_in(self, haystack: bytes) -> Iterator[tuple[int, int]]:
+    def spans_in(self, haystack: bytes, lower: bool = False) -> Iterator[tuple[int, int]]:
         """Where occurrences of the strings are, as (start, end), in order and not
         overlapping; found a window at a time (see `_windows`), so a dense haystack never
-        has all its matches in memory."""
+        has all its matches in memory. `lower`: in the haystack lowered in ASCII, which
+        is done a window at a time, so a long one is not copied whole."""
         if self._automaton is None:
             return
         last_end = 0
-        for offset, window in self._windows(haystack):
+        for offset, window in self._windows(haystack, lower):
             for _, start, end in self._found_in_window(window):
                 if offset + start >= last_end:  # not again from the windows' overlap
                     last_end = offset + end
@@ -332,16 +334,18 @@ class _Literals:
         return [(index, last + 1 - length, last + 1)
                 for last, (index, length) in self._automaton.iter(window.decode("latin-1"))]
 
-    def occur_in(self, haystack: bytes) -> bool:
+    def occur_in(self, haystack: bytes, lower: bool = False) -> bool:
         if self._automaton is None:
             return False
-        return any(self._found_in_window(window) for _, window in self._windows(haystack))
+        return any(self._found_in_window(window) for _, window in self._windows(haystack, lower))
 
-    def _windows(self, haystack: bytes) -> Iterator[tuple[int, bytes]]:
-        """(offset, window) pairs covering `haystack`: each window runs one string's
-        length past the next one's start, so every occurrence lies whole in one."""
+    def _windows(self, haystack: bytes, lower: bool = False) -> Iterator[tuple[int, bytes]]:
+        """(offset, window) pairs covering `haystack` (lowered in ASCII with `lower`): each
+        window runs one string's length past the next one's start, so every occurrence
+        lies whole in one."""
         if len(haystack) <= _WINDOW + self._overlap:
-            yield 0, haystack
+            yield 0, haystack.lower() if lower else haystack
             return
         for start in range(0, len(haystack), _WINDOW):
-            yield start, haystack[start : start + _WINDOW + self._overlap]
+            window = haystack[start : start + _WINDOW + self._overlap]
+            yield start, window.lower() if lower else window

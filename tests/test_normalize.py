@@ -172,6 +172,17 @@ class TestFoldAgreesWithTheDefinition:
         assert as_lists(fold_with_offsets(text)) == reference_fold_with_offsets(text)
 
 
+    @pytest.mark.parametrize("tail", ["e\u0301\u0301 ,\u0301 b ", " \u0301\u0301x", "\u0301 ,  \u0301", "b, c"])
+    def test_fold_with_offsets_of_a_long_text_is_its_short_forms_shifted(self, tail):
+        # A long text is classified a piece at a time: whatever falls at a piece's edge
+        # (marks between a letter and a space, runs of spaces) maps as in a short text.
+        short_folded, short_offsets = fold_with_offsets("a" + tail)
+        for run in range(2**20 - 6, 2**20 + 6):
+            folded, offsets = fold_with_offsets("a" * run + tail)
+            assert folded == "a" * (run - 1) + short_folded
+            assert list(offsets) == [*range(run - 1), *(o + run - 1 for o in short_offsets)]
+
+
 class TestOffsets:
     def test_each_folded_character_points_at_its_source(self):
         folded, offsets = fold_with_offsets("Gate, gāte!")
