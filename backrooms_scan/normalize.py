@@ -276,95 +276,96 @@ def fold_with_offsets(text: str, folded: str | None = None) -> tuple[str, Sequen
     """`fold(text)` plus, per folded character, the index of the original character it
     came from, followed by `len(text)` as a sentinel. A caller that has folded `text`
     already passes the result as `folded`, which saves folding it again."""
-    emits = _emits(text)
-    if emits is None:
-        return _fold_with_offsets_per_char(text)
-    if len(emits) > 4 * _SelectedOffsets.BLOCK:
-        offsets = _SelectedOffsets(emits, len(text))
+    if len(text) > 4 * _SelectedOffsets.BLOCK:
+        offsets: Sequence[int] | None = _SelectedOffsets.of(text)
     else:
-        offsets = _offset_array(itertools.compress(range(len(emits)), emits))
-        offsets.append(len(text))
-    return fold(text) if folded is None else folded, offsets
-
-
-# A long text's fold classes are worked out this many characters at a time.
-_CLASS_BLOCK = 1 << 20
-
-
-def _emits(text: str) -> bytes | bytearray | None:
-    """A byte per character of `text` up to its last letter: 1 where a folded character
-    comes from (letters, and the first space-maker of each run of spaces between
-    letters), else 0; None when a character folds to several characters.
-
-    A long text is worked out a block at a time, each block preceded by the last class
-    before it that is not "nothing" (a space after marks is marked by the letter before
-    them), so it has one byte per character in memory, not several."""
-    if len(text) <= _CLASS_BLOCK:
         classes = _fold_classes(text)
-        if _OTHER in classes:
-            return None
-        return _marked_emits(classes[: classes.rfind(_ONE) + 1])
-    emits = bytearray()
-    carry, last_one = b"", -1
-    for start in range(0, len(text), _CLASS_BLOCK):
-        classes = _fold_classes(text[start : start + _CLASS_BLOCK])
-        if _OTHER in classes:
-            return None
-        found = classes.rfind(_ONE)
-        last_one = start + found if found >= 0 else last_one
-        emits += _marked_emits(carry + classes)[len(carry):]
-        carry = classes.rstrip(_NOTHING)[-1:] or carry
-    del emits[last_one + 1:]
-    return emits
+        emits = None if _OTHER in classes else _emits(classes[: classes.rfind(_ONE) + 1])
+        offsets = None if emits is None else _offset_array(
+            itertools.compress(range(len(emits)), emits))
+        if offsets is not None:
+            offsets.append(len(text))
+    if offsets is None:
+        return _fold_with_offsets_per_char(text)
+    return fold(text) if folded is None else folded, offsets
 
 
 def _fold_classes(text: str) -> bytes:
     return text.encode("ascii", _handler(_CLASS_ERRORS)).translate(_CLASS_BYTES)
 
 
-def _marked_emits(classes: bytes) -> bytes:
+def _emits(classes: bytes) -> bytes:
+    """From the fold classes of a text up to its last letter, a byte per character: 1
+    where a folded character comes from (letters, and the first space-maker of each run
+    of spaces between letters), else 0."""
     if _NOTHING in classes:
         marked = _SPACE_ORIGIN_AFTER_MARKS.sub(rb"w\1S", classes)
     else:
         marked = classes.replace(b"ws", b"wS")
-    # Kept: letters, and the first space-maker of each run of spaces between letters.
     return marked.translate(_EMITS)
 
 
 class _SelectedOffsets(MadeOnRead[int]):
-    """The offsets of a long text whose characters fold to one character or none: one
-    byte per original character (1 where a folded character comes from) and a count per
-    block, instead of 4 bytes per folded character, which for a turn of 100 MB is 400 MB.
-    Reading offsets in about increasing order, as hits are, expands one block at a time."""
+    """The offsets of a long text whose characters fold to one character or none, kept
+    as a count of folded characters per block of the text: a block's offsets are worked
+    out again from its characters when one of them is read, so a turn of 100 MB needs no
+    map of 100 MB or more. Reading offsets in about increasing order, as hits are,
+    expands one block at a time."""
 
     BLOCK = 1 << 16
 
-    def __init__(self, emits: bytes | bytearray, length: int):
-        self._emits = emits
-        self._length = length
-        block = self.BLOCK
-        self._before = list(itertools.accumulate(
-            (emits.count(1, start, start + block) for start in range(0, len(emits), block)),
-            initial=0))  # folded characters before each block
+    def __init__(self, text: str, before: list[int], carries: list[bytes], last_one: int):
+        self._text = text
+        self._before = before  # folded characters before each block
+        self._carries = carries  # the last class before each block that is not "nothing"
+        self._last_one = last_one
         self._expanded: tuple[int, array] = (-1, _offset_array())
+
+    @classmethod
+    def of(cls, text: str) -> _SelectedOffsets | None:
+        """The offsets of `text`; None when a character folds to several characters."""
+        before, carries, carry = [0], [], b""
+        last_one = -1
+        for start in range(0, len(text), cls.BLOCK):
+            classes = _fold_classes(text[start : start + cls.BLOCK])
+            if _OTHER in classes:
+                return None
+            found = classes.rfind(_ONE)
+            last_one = start + found if found >= 0 else last_one
+            carries.append(carry)
+            before.append(before[-1] + _emits(carry + classes).count(1, len(carry)))
+            carry = classes.rstrip(_NOTHING)[-1:] or carry
+        offsets = cls(text, before, carries, last_one)
+        # Nothing after the last letter is folded: count its block again, up to it.
+        last_block = max(last_one, 0) // cls.BLOCK
+        kept = len(offsets._block_emits(last_block)) if last_one >= 0 else 0
+        del before[last_block + 1:]
+        before.append(before[last_block] + kept)
+        return offsets
+
+    def _block_emits(self, block: int) -> array:
+        """The offsets of the folded characters of one block."""
+        start = block * self.BLOCK
+        end = min(start + self.BLOCK, self._last_one + 1)
+        carry = self._carries[block]
+        emits = _emits(carry + _fold_classes(self._text[start:end]))[len(carry):]
+        return _offset_array(itertools.compress(range(start, end), emits))
 
     def __len__(self) -> int:
         return self._before[-1] + 1
 
     def _item(self, index: int):
         if index == self._before[-1]:
-            return self._length
+            return len(self._text)
         block = bisect_right(self._before, index) - 1
         if self._expanded[0] != block:
-            start = block * self.BLOCK
-            window = self._emits[start : start + self.BLOCK]
-            self._expanded = (block, _offset_array(
-                itertools.compress(range(start, start + len(window)), window)))
+            self._expanded = (block, self._block_emits(block))
         return self._expanded[1][index - self._before[block]]
 
     def __iter__(self):
-        yield from itertools.compress(range(len(self._emits)), self._emits)
-        yield self._length
+        for block in range(len(self._before) - 1):
+            yield from self._block_emits(block)
+        yield len(self._text)
 
 
 def _fold_with_offsets_per_char(text: str) -> tuple[str, array]:
