@@ -70,8 +70,10 @@ _ENGINE_MODULES = {"pyahocorasick": "ahocorasick", "ahocorasick_rs": "ahocorasic
 LONG_KEY = 10_000  # characters
 # Joined texts longer than this many characters are searched a window at a time.
 SEARCH_WINDOW = 1 << 20
-# A turn with fewer hits sorts them as tuples; one with more, as packed integers.
+# A turn with fewer hits sorts them as tuples; one with more, as packed integers,
+# about this many at a time.
 FEW_HITS = 1000
+SORT_RANGE = 1 << 18
 
 
 def available_engines() -> list[str]:
@@ -421,11 +423,12 @@ class Matcher:
                     hits_by_turn.setdefault(turn_index, []).append(hits)
                     if matching_pass.folded:
                         foldings[turn_index] = texts[searched_index]
+                del hits  # held by hits_by_turn alone, which sorting empties
         matches = []
         for turn_index in sorted(hits_by_turn):
             turn = turns[turn_index]
             folded = foldings[turn_index] if turn_index in foldings else fold(turn.text)
-            matches.append(TurnMatch(turn, folded, _sorted_hits(turn, hits_by_turn[turn_index])))
+            matches.append(TurnMatch(turn, folded, _sorted_hits(turn, hits_by_turn.pop(turn_index))))
         return matches
 
     def _turn_hits(
@@ -488,14 +491,17 @@ class _FoundHits:
 
 
 def _sorted_hits(turn: Turn, found: list[_FoundHits]) -> HitList:
-    """The hits of a turn's passes, sorted by start, set, pattern, end, as one HitList.
+    """The hits of a turn's passes, sorted by start, set, pattern, end, as one HitList;
+    `found` is emptied, so its hits are let go as soon as they are sorted.
 
-    The order is sorted as packed integers, so a turn with millions of hits needs one
-    int per hit while it is sorted, not a tuple and a Hit."""
+    Many hits are sorted as packed integers, a range of starts at a time, so a turn
+    with millions of hits needs one 8-byte integer per hit while it is sorted, not a
+    tuple or a Python int each."""
     if len(found) == 1 and len(found[0].spans) == 3:
         return HitList(turn, found[0].keys, found[0].spans)
     keys = sorted({key for part in found for key in part.keys})
-    if sum(len(part.spans) for part in found) < 3 * FEW_HITS:
+    total = sum(len(part.spans) for part in found) // 3
+    if total < FEW_HITS:
         spans = array("q")
         number = {key: index for index, key in enumerate(keys)}
         for start, key, end in sorted((start, key, end) for part in found
@@ -503,17 +509,30 @@ def _sorted_hits(turn: Turn, found: list[_FoundHits]) -> HitList:
             spans.extend((number[key], start, end))
         return HitList(turn, keys, spans)
     rank = {key: number for number, key in enumerate(keys)}
-    span = 1 + max((end - start for part in found for _, start, end in part), default=0)
     ranks = len(keys)
-    packed = [(start * ranks + rank[key]) * span + (end - start)
-              for part in found for key, start, end in part]
-    packed.sort()
+    span = 1 + max(part.spans[i + 2] - part.spans[i + 1]
+                   for part in found for i in range(0, len(part.spans), 3))
+    last = max(part.spans[i] for part in found for i in range(1, len(part.spans), 3))
+    fits = ((last + 1) * ranks) * span < 2**63
+    count = max(1, total // SORT_RANGE)
+    width = last // count + 1
+    ranges: list = [array("q") if fits else [] for _ in range(count)]
+    while found:
+        part = found.pop()
+        ranked = [rank[key] for key in part.keys]
+        values = iter(part.spans)
+        for number, start, end in zip(values, values, values):
+            ranges[start // width].append((start * ranks + ranked[number]) * span + end - start)
+        del part, values
     spans = array("q")
-    for value in packed:
-        rest, length = divmod(value, span)
-        start, number = divmod(rest, ranks)
-        spans.extend((number, start, start + length))
-    del packed
+    for index in range(count):
+        packed = sorted(ranges[index])
+        ranges[index] = None
+        for value in packed:
+            rest, length = divmod(value, span)
+            start, number = divmod(rest, ranks)
+            spans.extend((number, start, start + length))
+        del packed
     return HitList(turn, keys, spans)
 
 

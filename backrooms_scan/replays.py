@@ -11,10 +11,17 @@ from __future__ import annotations
 
 import hashlib
 
+# A turn's folding is hashed this many characters at a time.
+DIGEST_PIECE = 1 << 20
+
 
 def digest_of_folded(folded: str) -> bytes:
-    """What identifies a turn's text for replay detection: a hash of its folding."""
-    return hashlib.blake2b(folded.encode("utf-8"), digest_size=16).digest()
+    """What identifies a turn's text for replay detection: a hash of its folding (hashed
+    a piece at a time, so a long one is not encoded whole)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for start in range(0, len(folded), DIGEST_PIECE):
+        digest.update(folded[start : start + DIGEST_PIECE].encode("utf-8"))
+    return digest.digest()
 
 
 class Replays:
