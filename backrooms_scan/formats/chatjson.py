@@ -199,6 +199,10 @@ def _turn(message: _Message, index: int, conversation_id: str, source: str, line
     )
 
 
+# The characters a JSON string cannot hold unescaped.
+_ESCAPED_IN_JSON = re.compile(r'["\\\x00-\x1f]')
+
+
 class _Placer:
     """Finds message texts in their raw JSONL line, in order, where they are written as is."""
 
@@ -207,13 +211,23 @@ class _Placer:
         self._cursor = 0
 
     def position(self, text: str, column: int) -> dict:
-        if self._raw is None or not text or json.dumps(text, ensure_ascii=False)[1:-1] != text:
+        if self._raw is None or not text or _ESCAPED_IN_JSON.search(text):
             return {"column": column, "verbatim": False}
-        found = self._raw.find(f'"{text}"', self._cursor)
+        found = self._quoted(text)
         if found < 0:
             return {"column": column, "verbatim": False}
-        self._cursor = found + len(text) + 2
-        return {"column": found + 2, "verbatim": True}
+        self._cursor = found + len(text) + 1
+        return {"column": found + 1, "verbatim": True}
+
+    def _quoted(self, text: str) -> int:
+        """Where `text` starts in the line with a quote on either side, from the cursor on;
+        -1 if nowhere (found without copying the text into a quoted one)."""
+        raw, found = self._raw, self._cursor + 1
+        while (found := raw.find(text, found)) >= 0:
+            if raw.startswith('"', found - 1) and raw.startswith('"', found + len(text)):
+                return found
+            found += 1
+        return -1
 
 
 @dataclass(frozen=True, slots=True)
