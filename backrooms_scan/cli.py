@@ -209,6 +209,10 @@ def load_layout(path):
 @click.option("-C", "--context", default=60, show_default=True, metavar="N",
               type=click.IntRange(min=0),
               help="Characters of context around each snippet.")
+@click.option("--max-columns", type=click.IntRange(min=0), metavar="N",
+              help="With --format grep: a line longer than N characters is shown as N "
+                   "characters around each hit, '[...]' marking where it was cut "
+                   "(default 400; 0 prints whole lines).")
 @click.option("--max-snippets", default="3", show_default=True, metavar="N|all",
               callback=lambda ctx, param, value: snippet_limit(value),
               help="Snippets shown per pattern (all: every one).")

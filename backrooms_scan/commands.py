@@ -18,6 +18,7 @@ from backrooms_scan.records import Role
 from backrooms_scan.report import MERGE_FORMATS, OUTPUT_FORMATS, ReportOptions, make_reporter
 from backrooms_scan.report.base import Reporter
 from backrooms_scan.report.destination import report_destination
+from backrooms_scan.report.grep import MAX_COLUMNS
 from backrooms_scan.report.problems import ProblemLog
 from backrooms_scan.report.progress import ScanProgress, progress_console
 from backrooms_scan.scan import ScanOptions, run_scan, scan_units, unit_size
@@ -76,6 +77,7 @@ class ScanRequest:
             report=ReportOptions(
                 context=o["context"],
                 max_snippets=o["max_snippets"],
+                max_columns=MAX_COLUMNS if o.get("max_columns") is None else o["max_columns"],
                 snippet_order=o.get("snippet_order", "file"),
                 snippets=not o["no_snippets"],
                 count_only=o["count_only"],
@@ -146,6 +148,9 @@ def refuse_idle_options(o: Mapping, output_format: str) -> None:
     if o["chart"] and (output_format not in ("table", "plain") or layout):
         raise RequestError("--chart draws in -f table or plain, without "
                            "--totals, -c, --count-matches or -l")
+    if o.get("max_columns") is not None and output_format != "grep":
+        raise RequestError(f"--max-columns cuts the lines of -f grep; -f {output_format} "
+                           "prints no source lines")
     if o["by"] and (output_format in ("csv", "grep") or layout):
         reason = layout or f"-f {output_format}"
         raise RequestError(f"--by has no effect with {reason}: breakdowns are in table, plain, "

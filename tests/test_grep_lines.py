@@ -61,3 +61,47 @@ def test_a_json_string_hit_prints_its_own_line_of_the_string(tmp_path):
     for number, column, _rule, text in printed:
         assert (number, column) == (1, 1)  # where the conversation's object opens
         assert text == "the second: gate gate paragate"
+
+
+MANTRA = "gate gate paragate parasamgate bodhi svaha "
+
+
+def test_a_long_line_prints_a_window_around_each_hit_so_output_grows_with_hits_not_line_length(tmp_path):
+    line = MANTRA * 2000  # 88,000 characters, 8,000 hits
+    source = tmp_path / "line.txt"
+    source.write_text(f"### Claude 1 ###\n{line}\n", encoding="utf-8")
+
+    done = invoke("scan", str(source), "--set", "heart-sutra-mantra", "-f", "grep", "-j", "1",
+                  "--max-columns", "100")
+
+    assert done.status == 0, done.stderr
+    printed = done.stdout.splitlines()
+    hits = matches(str(source))
+    assert len(printed) == len(hits) == 8000
+    prefix = len(f"{source}:2:")
+    for text, hit in zip(printed, hits, strict=True):
+        shown = text.split(":", 4)[4]
+        assert len(shown) <= 100 + 2 * len("[...]")
+        assert hit["match"] in shown
+        assert int(text[prefix:].split(":", 1)[0]) == hit["column"]
+    assert printed[0].split(":", 4)[4].endswith("[...]")
+    assert printed[-1].split(":", 4)[4].startswith("[...]")
+    assert len(done.stdout) < len(hits) * (100 + 2 * len("[...]") + len(str(source)) + 60)
+
+
+def test_a_line_up_to_max_columns_or_with_max_columns_0_is_printed_whole(tmp_path):
+    source = tmp_path / "line.txt"
+    source.write_text(f"### Claude 1 ###\n{MANTRA * 3}\n", encoding="utf-8")
+    whole = (MANTRA * 3).rstrip(" ")
+
+    for width in (str(len(MANTRA * 3)), "0"):
+        done = invoke("scan", str(source), "--set", "heart-sutra-mantra", "-f", "grep", "-j", "1",
+                      "--max-columns", width)
+        assert done.status == 0, done.stderr
+        assert {line.split(":", 4)[4] for line in done.stdout.splitlines()} == {whole}
+
+
+def test_max_columns_is_refused_outside_grep():
+    done = invoke("scan", "--sample", "-f", "json", "--max-columns", "80")
+    assert done.status == 2
+    assert "--max-columns" in done.stderr

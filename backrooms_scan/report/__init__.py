@@ -23,6 +23,7 @@ class ReportOptions:
     width: int | None = None  # the terminal's, when writing to one
     per_file: str | None = None  # -c "turns", --count-matches "hits", -l "files"
     count_replays: bool = False
+    max_columns: int = 400  # -f grep: a longer line is cut around each hit (0: never)
     extra: dict = field(default_factory=dict)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 
-from backrooms_scan.report.base import HIT_FIELDS, Reporter, hit_fields
+from backrooms_scan.report.base import HIT_FIELDS, HitPositions, Reporter, hit_fields
 
 COUNT_FIELDS = ("set", "pattern", "hits", "hits_including_replays", "turns", "conversations")
 
@@ -19,8 +19,9 @@ class CsvReporter(Reporter):
     def file_done(self, result, records) -> None:
         if self.options.count_only:
             return
+        positions = HitPositions()
         for record in records:
-            fields = hit_fields(record, self.options.context)
+            fields = hit_fields(record, self.options.context, positions)
             self.writer.writerow(["" if fields[k] is None else fields[k] for k in HIT_FIELDS])
         self.out.flush()
 

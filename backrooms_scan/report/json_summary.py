@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from backrooms_scan.report.base import Reporter, hit_fields
+from backrooms_scan.report.base import HitPositions, Reporter, hit_fields
 
 
 class JsonReporter(Reporter):
@@ -15,7 +15,8 @@ class JsonReporter(Reporter):
 
     def file_done(self, result, records) -> None:
         if self.options.include_hits:
-            self.hits.extend(hit_fields(r, self.options.context) for r in records)
+            positions = HitPositions()
+            self.hits.extend(hit_fields(r, self.options.context, positions) for r in records)
 
     def finish(self, tally, summary, footer) -> None:
         document = {**summary, **footer}

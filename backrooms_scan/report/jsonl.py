@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from backrooms_scan.report.base import Reporter, hit_fields
+from backrooms_scan.report.base import HitPositions, Reporter, hit_fields
 from backrooms_scan.tally import problem_kind
 
 
@@ -39,8 +39,9 @@ class JsonlReporter(Reporter):
             self.emit("begin", {"path": result.path, "format": result.format})
             self.open_file = {"path": result.path, "format": result.format, "conversations": 0,
                               "turns": Counter(), "hits": 0, "hits_including_replays": 0}
+        positions = HitPositions()
         for record in records:
-            self.emit("match", hit_fields(record, self.options.context))
+            self.emit("match", hit_fields(record, self.options.context, positions))
         end = self.open_file
         end["conversations"] += result.conversations
         end["turns"].update(result.turns)
