@@ -365,6 +365,19 @@ def single_line(folder: Path, full: bool, hits: bool) -> list[str]:
     return scan_args(write(folder / "line.txt", data), write(folder / "ok.txt", HIT_TEXT))
 
 
+def single_line_read_whole(folder: Path, full: bool, hits: bool) -> list[str]:
+    """The single line with --max-file-size raised, so it is read and searched."""
+    return [*single_line(folder, full, hits), "--max-file-size", "128M"]
+
+
+def grep_long_line(folder: Path, full: bool) -> list[str]:
+    """-f grep on one line of 300 KB with 28,000 hits (60 KB and 5,600 small), to /dev/null."""
+    size = 300 * KIB if full else 60 * KIB
+    line = (MANTRA + b" ") * (size // 44)
+    path = write(folder / "line.txt", b"### Claude 1 ###\n" + line + b"\n")
+    return [*scan_args(path, fmt="grep"), "-o", os.devnull]
+
+
 def json_string(folder: Path, full: bool) -> list[str]:
     """One ShareGPT conversation whose second message is one string of 80 MB."""
     size = 80 * MIB if full else 16 * MIB
@@ -436,8 +449,18 @@ CASES = [
          partial(single_line, hits=True), (0,), in_suite=False),
     Case("100 MB single line, no hit (20 MB small)",
          partial(single_line, hits=False), (0,), in_suite=False),
-    Case("80 MB JSON string (16 MB small)", json_string, (0,), in_suite=False),
-    Case("120 MB JSONL line (24 MB small)", jsonl_line, (0,), in_suite=False),
+    Case("100 MB single line read whole, 2 million hits (20 MB small)",
+         partial(single_line_read_whole, hits=True), (0,), counts=(2, 0), small_seconds=60,
+         small_rss_mb=165),
+    Case("100 MB single line read whole, no hit (20 MB small)",
+         partial(single_line_read_whole, hits=False), (0,), counts=(2, 0), small_seconds=60,
+         small_rss_mb=160),
+    Case("80 MB JSON string (16 MB small)", json_string, (0,), counts=(1, 0), small_seconds=60,
+         small_rss_mb=170),
+    Case("120 MB JSONL line (24 MB small)", jsonl_line, (0,), counts=(1, 0), small_seconds=60,
+         small_rss_mb=200),
+    Case("-f grep: 300 KB line, 28,000 hits (60 KB, 5,600 small)", grep_long_line, (0,),
+         small_seconds=20, small_rss_mb=200),
 ]
 
 
