@@ -11,13 +11,12 @@ from pathlib import Path
 import click
 
 from backrooms_scan import interrupt
-from backrooms_scan.environment import COLOR_CHOICES, Environment
+from backrooms_scan.dimensions import DIMENSIONS
+from backrooms_scan.environment import COLOR_CHOICES, PROG, Environment
 from backrooms_scan.report import MERGE_FORMATS
 from backrooms_scan.status import ExitStatus, Failure
 
-PROG = "backrooms-scan"
 ROLES = ("spoken", "system", "context", "all")
-BY = ("model", "speaker", "scenario", "month", "conversation", "file", "relation")
 
 
 def sample_dir() -> Path:
@@ -205,7 +204,7 @@ def load_layout(path):
 @click.option("-v", "--verbose", is_flag=True,
               help="List every skipped file and notice (on a terminal they are counted by kind).")
 @click.option("--hits", "include_hits", is_flag=True, help="With --format json: list every hit.")
-@click.option("--by", multiple=True, type=click.Choice(BY), help="Add a breakdown (repeatable).")
+@click.option("--by", multiple=True, type=click.Choice(DIMENSIONS), help="Add a breakdown (repeatable).")
 @click.option("-C", "--context", default=60, show_default=True, metavar="N",
               type=click.IntRange(min=0),
               help="Characters of context around each snippet.")
@@ -301,7 +300,7 @@ def checked_input_format(name):
 @click.argument("results", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("-f", "--format", "output_format", default="json", show_default=True,
               type=click.Choice(MERGE_FORMATS), help="Output format.")
-@click.option("--by", multiple=True, type=click.Choice(BY), help="Add a breakdown (repeatable).")
+@click.option("--by", multiple=True, type=click.Choice(DIMENSIONS), help="Add a breakdown (repeatable).")
 @click.option("--fail-if", "fail_if", multiple=True, metavar="EXPR", help="As for scan.")
 def merge(results, output_format, by, fail_if) -> int:
     """Combine the JSON results of `scan --shard I/N --format json` runs into one summary."""

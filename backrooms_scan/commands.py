@@ -11,6 +11,7 @@ from contextlib import closing
 from dataclasses import dataclass, field, replace
 
 from backrooms_scan import interrupt, shards
+from backrooms_scan.dimensions import DEFAULT_BY
 from backrooms_scan.environment import Environment
 from backrooms_scan.limits import Limits, default_limits
 from backrooms_scan.patternsets import PatternSet
@@ -82,7 +83,7 @@ class ScanRequest:
                 snippets=not o["no_snippets"],
                 count_only=o["count_only"],
                 include_hits=o["include_hits"],
-                by=tuple(dict.fromkeys(o["by"])) or ("model", "speaker"),
+                by=tuple(dict.fromkeys(o["by"])) or DEFAULT_BY,
                 chart=o["chart"],
                 color=color,
                 width=env.terminal_width if to_terminal else None,
@@ -331,10 +332,10 @@ def merge_results(paths: list[str], output_format: str, by: list[str], fail_if: 
         raise RequestError(str(error)) from None
     results = [read_shard(path) for path in paths]
     check_shards_complete(paths, results)
-    tally = merged_tally(results, by or ("model", "speaker"))
+    tally = merged_tally(results, by or DEFAULT_BY)
     summary = tally.summary()
     check_thresholds(thresholds, summary)
-    options = ReportOptions(by=tuple(by) or ("model", "speaker"), snippets=False,
+    options = ReportOptions(by=tuple(by) or DEFAULT_BY, snippets=False,
                             color=env.color(), width=env.terminal_width if env.stdout_isatty else None)
     footer = {"elapsed_seconds": 0.0, "partial": False}
     try:

@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from backrooms_scan.dimensions import DIMENSIONS
 from backrooms_scan.patternsets import PatternSet
 from backrooms_scan.records import Hit, HitList, HitRecords, Notice, Role, Turn
 from backrooms_scan.relation import Relation
@@ -20,7 +21,6 @@ from backrooms_scan.replays import Replays
 from backrooms_scan.scan import FileResult, TurnHits
 
 SCHEMA_VERSION = 1
-DIMENSIONS = ("model", "speaker", "scenario", "month", "conversation", "file", "relation")
 # Position of each dimension in scan.TurnKey, for those counted per selected turn.
 _TURN_KEY_INDEX = {"model": 0, "speaker": 1, "scenario": 2, "month": 3}
 

@@ -17,8 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backrooms_scan import commands
-from backrooms_scan.cli import BY, main
+from backrooms_scan.cli import main
 from backrooms_scan.decode import Document
+from backrooms_scan.dimensions import DIMENSIONS
 from backrooms_scan.formats import backrooms, detect
 from backrooms_scan.records import Role
 
@@ -233,7 +234,7 @@ def summary(monkeypatch, args: list[str], reference: bool) -> tuple[dict, str]:
 @pytest.mark.parametrize("patterns", ["absent", "shipped"])
 def test_a_scan_counts_the_same_from_outlines(monkeypatch, dump, role, jobs, patterns):
     paths = [str(TESTS / "fixtures"), str(ROOT / "backrooms_scan" / "sample"), str(dump / "dump")]
-    args = [*paths, "--role", role, "--jobs", jobs, *(f"--by={by}" for by in BY)]
+    args = [*paths, "--role", role, "--jobs", jobs, *(f"--by={by}" for by in DIMENSIONS)]
     if patterns == "absent":
         args += ["-p", str(dump / "absent.yaml")]
     fast = summary(monkeypatch, args, reference=False)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from backrooms_scan.dimensions import DEFAULT_BY
+
 OUTPUT_FORMATS = ("table", "plain", "json", "jsonl", "csv", "grep", "html")
 MERGE_FORMATS = ("json", "plain", "table")  # what merge prints: the summary formats
 
@@ -17,7 +19,7 @@ class ReportOptions:
     snippets: bool = True
     count_only: bool = False
     include_hits: bool = False
-    by: tuple[str, ...] = ("model", "speaker")
+    by: tuple[str, ...] = DEFAULT_BY
     chart: bool = False
     color: bool = True
     width: int | None = None  # the terminal's, when writing to one

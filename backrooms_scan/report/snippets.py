@@ -5,10 +5,10 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
+from backrooms_scan.environment import PROG
 from backrooms_scan.records import Hit
 
 NEWLINE_MARK = " ⏎ "
-PROG = "backrooms-scan"
 
 
 @dataclass(frozen=True)
