@@ -233,6 +233,10 @@ def load_layout(path):
 @click.option("--max-file-size", metavar="SIZE", callback=lambda ctx, param, value: file_size(value),
               help="Skip a file of a text layout, which is read whole, when larger than "
                    "SIZE once decompressed (default 16M, at least 1M; e.g. 64M, 1G).")
+@click.option("--max-record-size", metavar="SIZE",
+              callback=lambda ctx, param, value: file_size(value),
+              help="Skip a JSONL line, or a JSON document that is neither JSONL nor an array, "
+                   "when larger than SIZE, with a notice (default 128M, at least 1M).")
 @click.option("-o", "--output", metavar="FILE",
               help="Write the report to FILE (`-` is stdout).")
 def scan(paths, sample, pattern_paths, set_names, **options) -> int:

@@ -73,7 +73,7 @@ class ScanRequest:
                 exact=o["exact"],
                 engine=checked_engine(o["engine"]),
                 json_layout=o.get("json_layout"),
-                limits=limits_from(o.get("max_file_size")),
+                limits=limits_from(o.get("max_file_size"), o.get("max_record_size")),
             ),
             report=ReportOptions(
                 context=o["context"],
@@ -158,10 +158,15 @@ def refuse_idle_options(o: Mapping, output_format: str) -> None:
                            "json, jsonl and html reports")
 
 
-def limits_from(max_file_size: int | None) -> Limits:
-    """The reading limits, with `--max-file-size` as the largest file read whole."""
+def limits_from(max_file_size: int | None, max_record_size: int | None = None) -> Limits:
+    """The reading limits, with `--max-file-size` as the largest file read whole and
+    `--max-record-size` as the largest JSON record read whole."""
     limits = default_limits()
-    return limits if max_file_size is None else replace(limits, max_whole_file=max_file_size)
+    if max_file_size is not None:
+        limits = replace(limits, max_whole_file=max_file_size)
+    if max_record_size is not None:
+        limits = replace(limits, max_record=max_record_size)
+    return limits
 
 
 def selection_from(o: Mapping) -> Selection:

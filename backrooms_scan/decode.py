@@ -32,7 +32,8 @@ class Document:
     sniffing and for scenario names; `head` holds the first bytes of the
     (decompressed) content; `stream` yields the whole content from its start.
     `encoding` is set by `read_text()` (`utf-8`, `utf-16-le`, ...); `max_whole`
-    caps the bytes `read_text()` may hold (walk.Limits.max_whole_file).
+    caps the bytes `read_text()` may hold (walk.Limits.max_whole_file), `max_record`
+    those of one record a loader reads whole (a JSONL line; Limits.max_record).
     """
 
     path: str
@@ -44,6 +45,7 @@ class Document:
     repaired: bool = False
     encoding: str | None = None
     max_whole: int | None = None
+    max_record: int | None = None
     _text: str | None = field(default=None, repr=False)
     _head_text: str | None = field(default=None, repr=False)
     _rest: BinaryIO | None = field(default=None, repr=False)  # `stream` past the head
@@ -67,7 +69,8 @@ class Document:
         stream = inp.open()
         head = read_up_to(stream, HEAD_SIZE)
         return cls(inp.path, inp.name, head, with_head(head, stream), fix_text=fix_text,
-                   max_whole=inp.limits.max_whole_file, _rest=stream)
+                   max_whole=inp.limits.max_whole_file, max_record=inp.limits.max_record,
+                   _rest=stream)
 
     def head_text(self) -> str:
         """The head decoded leniently, for sniffing: same encoding rules, LF line ends,

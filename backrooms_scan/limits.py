@@ -17,6 +17,10 @@ RATIO_GRACE = 64 * MiB
 # than this once decompressed: reading one takes up to about 25 times its size (a
 # Turn per line of a fork log), so 16 MiB keeps a scan near 400 MB.
 MAX_WHOLE_FILE = 16 * MiB
+# One JSON record read whole (a JSONL line, or a JSON document that is neither JSONL nor a
+# top-level array) may not be larger than this: reading and matching one takes about 4
+# times its size (a 120 MB JSONL line: 490 MB), so 128 MiB keeps a scan under 600 MB.
+MAX_RECORD = 128 * MiB
 # How long a pipe or device named on the command line may stay silent before it is skipped.
 PIPE_WAIT_SECONDS = 10.0
 
@@ -28,8 +32,9 @@ class Limits:
     `max_size` caps the decompressed bytes of one stream; `max_ratio` caps
     decompressed/compressed once more than `ratio_after` bytes came out;
     `max_whole_file` caps a file that is read whole into memory (see
-    `read_whole`); `pipe_wait` is how many seconds a requested named pipe or
-    device may stay silent before it is skipped.
+    `read_whole`); `max_record` caps one JSON record read whole (a longer JSONL
+    line is skipped with a notice); `pipe_wait` is how many seconds a requested
+    named pipe or device may stay silent before it is skipped.
     """
 
     max_size: int = MAX_DECOMPRESSED
@@ -37,11 +42,13 @@ class Limits:
     ratio_after: int = RATIO_GRACE
     max_whole_file: int = MAX_WHOLE_FILE
     pipe_wait: float = PIPE_WAIT_SECONDS
+    max_record: int = MAX_RECORD
 
 
 def default_limits() -> Limits:
     """The shipped limits; a scan takes others in `ScanOptions.limits`."""
-    return Limits(MAX_DECOMPRESSED, MAX_RATIO, RATIO_GRACE, MAX_WHOLE_FILE, PIPE_WAIT_SECONDS)
+    return Limits(MAX_DECOMPRESSED, MAX_RATIO, RATIO_GRACE, MAX_WHOLE_FILE, PIPE_WAIT_SECONDS,
+                  MAX_RECORD)
 
 
 def format_size(size: int) -> str:

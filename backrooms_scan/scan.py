@@ -194,7 +194,7 @@ class Scanner:
 
     def _document(self, item: walk.Input, data: bytes, stream: BinaryIO) -> Document:
         return Document(item.path, item.name, data[:HEAD_SIZE], stream,
-                        fix_text=self.options.fix_text)
+                        fix_text=self.options.fix_text, max_record=item.limits.max_record)
 
     def _needs_no_matching(self, doc: Document, fmt: formats.Format, data: bytes) -> bool:
         """Whether the file's bytes show that none of its turns can hold a hit.

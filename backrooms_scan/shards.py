@@ -30,7 +30,7 @@ OPTION_FLAGS = {
     "since": "--since", "until": "--until", "exact": "--exact", "word": "--word",
     "input_format": "--input-format", "fix_text": "--no-fix-text",
     "json_layout": "--json-layout", "count_replays": "--count-replays",
-    "max_file_size": "--max-file-size",
+    "max_file_size": "--max-file-size", "max_record_size": "--max-record-size",
 }
 
 
@@ -51,6 +51,7 @@ def options_record(scan: ScanOptions, count_replays: bool) -> dict:
         "json_layout": None if scan.json_layout is None else repr(scan.json_layout),
         "count_replays": count_replays,
         "max_file_size": scan.limits.max_whole_file,
+        "max_record_size": scan.limits.max_record,
     }
 
 
@@ -208,6 +209,7 @@ _OPTIONS = _object({
     **{name: _plain(_TEXT_OR_NULL) for name in ("since", "until", "input_format", "json_layout")},
     **{name: _plain(_BOOLEAN) for name in ("exact", "word", "fix_text", "count_replays")},
     "max_file_size": _plain(_positive),
+    "max_record_size": _plain(_positive),
 })
 
 _DOCUMENT = {

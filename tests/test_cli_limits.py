@@ -1,5 +1,6 @@
 """--max-file-size: how large a file of a text layout, which is read whole, may be; a file
-over it is skipped with the reason, never dropped silently."""
+over it is skipped with the reason, never dropped silently. --max-record-size: the same for
+one JSON record read whole (a JSONL line: skipped with a notice naming it)."""
 
 from __future__ import annotations
 
@@ -78,3 +79,51 @@ def test_shards_of_different_max_file_size_are_not_merged(tmp_path):
     invoke("scan", "--sample", "--shard", "2/2", "--jobs", "1", "-o", str(second),
            "--max-file-size", "16M")
     assert invoke("merge", str(first), str(second)).status == 0
+
+
+def jsonl_with_a_long_line(tmp_path, size: int):
+    """Three conversations on three lines, the second `size` bytes long; each holds the mantra."""
+    def line(filler: str) -> str:
+        return json.dumps({"messages": [{"role": "user", "content": filler}, {
+            "role": "assistant", "content": "gate gate paragate parasamgate bodhi svaha"}]})
+    short = line("hello")
+    long = line("hello " * ((size - len(short)) // 6))
+    path = tmp_path / "chats.jsonl"
+    path.write_text(f"{short}\n{long}\n{short}\n", encoding="utf-8")
+    return path
+
+
+def test_a_jsonl_line_over_max_record_size_is_skipped_with_a_notice_naming_its_line(tmp_path):
+    path = jsonl_with_a_long_line(tmp_path, 2 * MIB)
+
+    done, summary = scan_json(path, "--max-record-size", "1M")
+
+    assert done.status == 0, done.stderr
+    assert summary["conversations"] == 2
+    assert summary["hits_including_replays"] == 2 * 4  # the same reply twice: once a replay
+    assert (f"{path}:2: a line of more than 1 MiB, the most one JSON line may hold"
+            " (see --max-record-size); line skipped") in done.stderr
+
+
+def test_the_default_max_record_size_reads_a_long_jsonl_line_and_a_larger_one_reads_it_too(tmp_path):
+    path = jsonl_with_a_long_line(tmp_path, 2 * MIB)
+
+    for options in ((), ("--max-record-size", "3M")):
+        done, summary = scan_json(path, *options)
+        assert done.status == 0, done.stderr
+        assert (summary["conversations"], summary["hits_including_replays"], summary["notices"]) == (
+            3, 3 * 4, {})
+
+
+def test_a_json_document_over_max_record_size_is_skipped_with_the_reason(tmp_path):
+    path = tmp_path / "chat.json"
+    path.write_text(json.dumps({"conversations": [
+        {"from": "human", "value": "hello " * (MIB // 3)},
+        {"from": "gpt", "value": "gate gate paragate parasamgate bodhi svaha"}]}, indent=1),
+        encoding="utf-8")
+
+    done, summary = scan_json(path, "--max-record-size", "1M")
+
+    assert done.status == 1
+    assert summary["skipped"] == [{"path": str(path), "reason": "a JSON document of more than"
+                                   " 1 MiB is not read whole (see --max-record-size)"}], summary

@@ -56,6 +56,7 @@ import ijson
 
 from backrooms_scan.decode import Document, sniff_encoding
 from backrooms_scan.json_layout import JsonLayout
+from backrooms_scan.limits import format_size
 from backrooms_scan.records import Conversation, Role, SkipFile, Turn
 
 NAME = "json"
@@ -115,7 +116,7 @@ def load(doc: Document, layout: JsonLayout | None = None) -> Iterator[Conversati
         records = _array_records(prefix, stream)
         yield from _conversations(doc, records, always_numbered=True, layout=layout)
     elif first == b"{":
-        records = _object_records(prefix, stream)
+        records = _object_records(prefix, stream, doc.max_record)
         yield from _conversations(doc, records, always_numbered=False, layout=layout)
     elif not first:
         raise SkipFile("empty file")
@@ -774,10 +775,12 @@ def _array_records(prefix: bytes, stream: BinaryIO) -> Iterator[_Record]:
                       notice_line=line)
 
 
-def _object_records(prefix: bytes, stream: BinaryIO) -> Iterator[_Record]:
-    """JSONL records when the opening lines say so (see `_looks_line_delimited`), else documents."""
+def _object_records(prefix: bytes, stream: BinaryIO, limit: int | None = None
+                    ) -> Iterator[_Record]:
+    """JSONL records when the opening lines say so (see `_looks_line_delimited`), else documents;
+    `limit` is the most bytes one line or document may have to be read (Limits.max_record)."""
     lines = io.BufferedReader(_PrefixedSource(prefix, stream), CHUNK_SIZE)
-    records = _LineRecords(lines)
+    records = _LineRecords(lines, limit)
     probes: list[_Record] = []
     for probe in records:
         probes.append(probe)
@@ -788,8 +791,12 @@ def _object_records(prefix: bytes, stream: BinaryIO) -> Iterator[_Record]:
         del read
         return _replayed(probes, records)
     del probes
-    text = "".join(read) + lines.read().decode("utf-8", errors="replace")
-    return _document_records(text)
+    held = sum(map(len, read))
+    rest = lines.read() if limit is None else lines.read(max(0, limit + 1 - held))
+    if records.cut or (limit is not None and held + len(rest) > limit):
+        raise SkipFile(f"a JSON document of more than {format_size(limit or 0)} is not read"
+                       " whole (see --max-record-size)")
+    return _document_records("".join(read) + rest.decode("utf-8", errors="replace"))
 
 
 def _parsed(record: _Record) -> bool:
@@ -829,8 +836,10 @@ class _LineRecords:
     JSONL.
     """
 
-    def __init__(self, lines: BinaryIO):
+    def __init__(self, lines: BinaryIO, limit: int | None = None):
         self._lines = lines
+        self._limit = limit
+        self.cut = False  # whether a line was skipped for its length
         self._line_number = 0
         self._number = 0
         # A lone CR is a line break to text tools but not to JSONL: from the first one on,
@@ -842,8 +851,13 @@ class _LineRecords:
         return self
 
     def __next__(self) -> _Record:
-        while raw := self._lines.readline():
+        # Read up to the limit, and the line break after it.
+        limit = -1 if self._limit is None else self._limit + 2
+        while raw := self._lines.readline(limit):
             self._line_number += 1
+            if self._limit is not None and (
+                    len(raw) - raw.endswith(b"\n") - raw.endswith(b"\r\n") > self._limit):
+                return self._too_long(raw)
             text = raw.decode("utf-8", errors="replace")
             del raw
             if self.read is not None:
@@ -856,6 +870,19 @@ class _LineRecords:
                 self._number += 1
                 return _line_record(self._number, self._line_number, text, self._lone_cr_seen)
         raise StopIteration
+
+
+    def _too_long(self, raw: bytes) -> _Record:
+        """The record of a line longer than the limit, which is read past, not held."""
+        self.cut = True
+        while raw and not raw.endswith(b"\n"):
+            self._lone_cr_seen = self._lone_cr_seen or b"\r" in raw[:-1]
+            raw = self._lines.readline(CHUNK_SIZE)
+        self._number += 1
+        refusal = (f"a line of more than {format_size(self._limit or 0)}, the most one JSON"
+                   " line may hold (see --max-record-size)")
+        return _Record(self._number, f"line {self._line_number}", self._line_number,
+                       refusal=refusal, notice_line=self._line_number)
 
 
 def _line_record(number: int, line_number: int, text: str, lone_cr_seen: bool) -> _Record:
