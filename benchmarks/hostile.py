@@ -370,6 +370,18 @@ def single_line_read_whole(folder: Path, full: bool, hits: bool) -> list[str]:
     return [*single_line(folder, full, hits), "--max-file-size", "128M"]
 
 
+def jsonl_over_record_limit(folder: Path, full: bool) -> list[str]:
+    """A JSONL file whose second line of 200 MB is over the default --max-record-size
+    (3 MB, over --max-record-size 1M, small)."""
+    size = 200 * MIB if full else 3 * MIB
+    small = json.dumps({"messages": [{"role": "user", "content": "hello"}, {
+        "role": "assistant", "content": MANTRA.decode()}]})
+    big = json.dumps({"messages": [{"role": "user", "content": "hello"}, {
+        "role": "assistant", "content": long_line(size, True).decode()}]})
+    path = write(folder / "big.jsonl", f"{small}\n{big}\n{small}\n".encode())
+    return [*scan_args(path), *(() if full else ("--max-record-size", "1M"))]
+
+
 def grep_long_line(folder: Path, full: bool) -> list[str]:
     """-f grep on one line of 300 KB with 28,000 hits (60 KB and 5,600 small), to /dev/null."""
     size = 300 * KIB if full else 60 * KIB
@@ -459,6 +471,8 @@ CASES = [
          small_rss_mb=170),
     Case("120 MB JSONL line (24 MB small)", jsonl_line, (0,), counts=(1, 0), small_seconds=60,
          small_rss_mb=200),
+    Case("200 MB JSONL line, over --max-record-size", jsonl_over_record_limit, (0,),
+         ("big.jsonl:2: a line of more than",), counts=(1, 0), small_rss_mb=150),
     Case("-f grep: 300 KB line, 28,000 hits (60 KB, 5,600 small)", grep_long_line, (0,),
          small_seconds=20, small_rss_mb=200),
 ]
