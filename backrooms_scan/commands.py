@@ -249,10 +249,10 @@ def execute(request: ScanRequest, env: Environment) -> int:
                                           jobs=request.jobs, shard=request.shard,
                                           stdin=env.stdin, units=units)) as results:
                         for unit, result in results:
-                            records = tally.add(result)
+                            records, counts = tally.add(result)
                             problems.add(result)
                             values_seen |= result.values_seen
-                            reporter.file_done(result, records)
+                            reporter.file_done(result, records, counts)
                             if request.shard:
                                 states.append(state_of(result, unit))
                             progress.advance(unit, result)

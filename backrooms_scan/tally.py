@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from backrooms_scan.dimensions import DIMENSIONS
 from backrooms_scan.patternsets import PatternSet
@@ -42,6 +43,34 @@ class HitRecord:
 
 def _hit_record(hit: Hit, replay: bool, relations: dict[str, Relation]) -> HitRecord:
     return HitRecord(hit, replay, relations[hit.set])
+
+
+@dataclass
+class FileCounts:
+    """What one file, or one part of a file, adds to the scan's totals (as ripgrep's
+    `Stats` does): the tally sums them, the per-file reports show them, and a merge
+    rebuilds them from shard results through the same `Tally.add`."""
+
+    conversations: int = 0
+    turns: Counter = field(default_factory=Counter)  # by role
+    hits: int = 0  # counted ones: replays only with --count-replays
+    hits_including_replays: int = 0
+    turns_with_hits: int = 0  # turns with counted hits
+
+    def add(self, other: FileCounts) -> None:
+        self.conversations += other.conversations
+        self.turns.update(other.turns)
+        self.hits += other.hits
+        self.hits_including_replays += other.hits_including_replays
+        self.turns_with_hits += other.turns_with_hits
+
+
+class Added(NamedTuple):
+    """What `Tally.add` made of one file's result: its hit records, each marked replay or
+    not, and its counts."""
+
+    records: Sequence[HitRecord]
+    counts: FileCounts
 
 
 @dataclass
@@ -110,8 +139,7 @@ class Tally:
         self.files_repaired = 0
         self.formats: Counter = Counter()
         self.notices: Counter = Counter()
-        self.conversations = 0
-        self.turns: Counter = Counter()
+        self.totals = FileCounts()
         self.selected: Counter = Counter()
         self.selected_by_file: Counter = Counter()
         self.selected_by_conversation: Counter = Counter()
@@ -122,21 +150,20 @@ class Tally:
         # Conversations by (set, model, kind): see `relation_rows`.
         self.relation_conversations: Counter = Counter()
 
-    def add(self, result: FileResult) -> list[HitRecord]:
-        """Count one file's result; return its hits, each marked replay or not."""
+    def add(self, result: FileResult) -> Added:
+        """Count one file's result; return its hits, each marked replay or not, and what
+        it added to the counts."""
         if result.error is not None:
             self.errors.append((result.path, result.error))
-            return []
+            return Added([], FileCounts())
         if result.skipped is not None:
             self.skipped.append((result.path, result.skipped))
-            return []
+            return Added([], FileCounts())
         self.notices.update(problem_kind(notice.message) for notice in result.notices)
         if result.final:
             self.files_scanned += 1
             self.files_repaired += result.repaired
             self.formats[result.format] += 1
-        self.conversations += result.conversations
-        self.turns.update(result.turns)
         self.selected.update(result.selected)
         if "file" in self.by and result.selected:
             self.selected_by_file[result.path] += sum(result.selected.values())
@@ -154,7 +181,13 @@ class Tally:
             else:
                 self.patterns[key].conversations += len(ids)
         self._count_relations(held)
-        return HitRecords(parts, _hit_record)
+        counted = [hits for hits, (replay, _) in parts if self.count_replays or not replay]
+        counts = FileCounts(result.conversations, Counter(result.turns),
+                            hits=sum(map(len, counted)),
+                            hits_including_replays=sum(len(hits) for hits, _ in parts),
+                            turns_with_hits=len(counted))
+        self.totals.add(counts)
+        return Added(HitRecords(parts, _hit_record), counts)
 
     def _count_relations(self, held: dict[tuple[str, str, str], set[Relation]]) -> None:
         """Per set and model, the conversations it originated the set in, only echoed it in,
@@ -266,8 +299,8 @@ class Tally:
             "files_repaired": self.files_repaired,
             "errors": len(self.errors),
             "formats": dict(sorted(self.formats.items())),
-            "conversations": self.conversations,
-            "turns": {role.value: self.turns.get(role.value, 0) for role in Role},
+            "conversations": self.totals.conversations,
+            "turns": {role.value: self.totals.turns.get(role.value, 0) for role in Role},
             "turns_matched": self.turns_searched,  # the documented field: turns searched
             "hits": self.hits,
             "hits_including_replays": self.hits_including_replays,

@@ -201,6 +201,15 @@ def test_jsonl_events_field_by_field():
         "conversations": 1, "rate_per_1000_turns": 333.333}
 
 
+def test_a_files_end_event_counts_its_hits_as_the_summary_does():
+    for args, hits in (((), 4), (("--count-replays",), 5)):
+        events = [json.loads(line) for line in scan("-f", "jsonl", *args).stdout.splitlines()]
+        (end,) = [e["data"] for e in events if e["type"] == "end"]
+        summary = events[-1]["data"]
+        assert (end["hits"], end["hits_including_replays"]) == (hits, 5)
+        assert (end["hits"], end["conversations"]) == (summary["hits"], summary["conversations"])
+
+
 def test_json_with_hits_lists_every_hit():
     document = json.loads(scan("-f", "json", "--hits").stdout)
     assert [(h["line"], h["column"], h["pattern"]) for h in document["hits"]] == [

@@ -57,7 +57,7 @@ def test_a_turn_repeating_counted_text_is_a_replay_and_not_counted_again():
     first = turn("a.txt", 1, "Gate gate!")
     again = turn("b.txt", 5, "gate, GATE")  # same text once folded
     tally.add(result("a.txt", hits_in(first, ("mantra", "gate"))))
-    records = tally.add(result("b.txt", hits_in(again, ("mantra", "gate"))))
+    records, _ = tally.add(result("b.txt", hits_in(again, ("mantra", "gate"))))
     assert [r.replay for r in records] == [True]
     assert tally.hits == 1
     assert tally.hits_including_replays == 2
@@ -66,7 +66,7 @@ def test_a_turn_repeating_counted_text_is_a_replay_and_not_counted_again():
 def test_count_replays_counts_every_occurrence_but_still_marks_them():
     tally = Tally(SETS, count_replays=True)
     tally.add(result("a.txt", hits_in(turn("a.txt", 1, "gate gate"), ("mantra", "gate"))))
-    records = tally.add(result("b.txt", hits_in(turn("b.txt", 1, "gate gate"), ("mantra", "gate"))))
+    records, _ = tally.add(result("b.txt", hits_in(turn("b.txt", 1, "gate gate"), ("mantra", "gate"))))
     assert records[0].replay
     assert tally.hits == 2
 
@@ -189,3 +189,14 @@ def test_breakdown_by_speaker_has_every_speaker_with_turns_and_hits_as_read():
     files = json.loads(result.stdout)["by"]["file"]
     assert sorted((r["value"], r["turns"]) for r in files) == sorted(
         (str(path), len(speaker_lines(path))) for path in paths)
+
+
+def test_each_file_gives_its_own_counts_and_the_summary_is_their_sum():
+    tally = Tally(SETS)
+    first = tally.add(result("a.txt", hits_in(turn("a.txt", 1, "gate gate"), ("mantra", "gate"))))
+    again = tally.add(result("b.txt", hits_in(turn("b.txt", 1, "gate gate"), ("mantra", "gate"))))
+    assert [(c.hits, c.hits_including_replays, c.turns_with_hits)
+            for c in (first.counts, again.counts)] == [(1, 1, 1), (0, 1, 0)]
+    summary = tally.summary()
+    assert summary["hits"] == first.counts.hits + again.counts.hits
+    assert summary["conversations"] == first.counts.conversations + again.counts.conversations

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 
-from backrooms_scan.report.base import HIT_FIELDS, HitPositions, Reporter, hit_fields
+from backrooms_scan.report.base import Reporter
+from backrooms_scan.report.events import HIT_FIELDS, HitPositions, hit_fields
 
 COUNT_FIELDS = ("set", "pattern", "hits", "hits_including_replays", "turns", "conversations")
 
@@ -16,7 +17,7 @@ class CsvReporter(Reporter):
         if not options.count_only:
             self.writer.writerow(HIT_FIELDS)
 
-    def file_done(self, result, records) -> None:
+    def file_done(self, result, records, counts) -> None:
         if self.options.count_only:
             return
         positions = HitPositions()

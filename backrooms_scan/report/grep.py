@@ -8,7 +8,8 @@ with CUT_MARK where the line goes on. 0 prints whole lines.
 
 from __future__ import annotations
 
-from backrooms_scan.report.base import HitPositions, Reporter, pattern_totals
+from backrooms_scan.report.base import Reporter, pattern_totals
+from backrooms_scan.report.events import HitPositions
 from backrooms_scan.report.snippets import show_command
 
 MAX_COLUMNS = 400
@@ -45,7 +46,7 @@ class GrepReporter(Reporter):
     """On a terminal, each turn's hit lines are followed by the `show` command printing
     that turn; piped, only the grep lines are written, for editors and scripts."""
 
-    def file_done(self, result, records) -> None:
+    def file_done(self, result, records, counts) -> None:
         if self.options.count_only:
             return
         on_terminal = self.options.width is not None

@@ -55,7 +55,7 @@ class HtmlReporter(Reporter):
         self.turn_index: dict[int, int] = {}
         self.hits: list[list] = []
 
-    def file_done(self, result, records) -> None:
+    def file_done(self, result, records, counts) -> None:
         if self.options.count_only:
             return
         for record in records:

@@ -14,7 +14,7 @@ class HumanReporter(Reporter):
         super().__init__(out, options)
         self.snippets: dict[str, list[Snippet]] = defaultdict(list)
 
-    def file_done(self, result, records) -> None:
+    def file_done(self, result, records, counts) -> None:
         if not self.options.snippets or self.options.count_only:
             return
         limit, key = self.options.max_snippets, SNIPPET_KEYS.get(self.options.snippet_order)

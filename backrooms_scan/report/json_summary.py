@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from backrooms_scan.report.base import HitPositions, Reporter, hit_fields
+from backrooms_scan.report.base import Reporter
+from backrooms_scan.report.events import HitPositions, hit_fields
 
 
 class JsonReporter(Reporter):
@@ -13,7 +14,7 @@ class JsonReporter(Reporter):
         self.hits: list[dict] = []
         self.states: list[dict] = []
 
-    def file_done(self, result, records) -> None:
+    def file_done(self, result, records, counts) -> None:
         if self.options.include_hits:
             positions = HitPositions()
             self.hits.extend(hit_fields(r, self.options.context, positions) for r in records)

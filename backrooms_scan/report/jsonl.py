@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 
-from backrooms_scan.report.base import HitPositions, Reporter, hit_fields
-from backrooms_scan.tally import problem_kind
+from backrooms_scan.report.base import Reporter
+from backrooms_scan.report.events import (
+    HitPositions,
+    begin_event,
+    end_event,
+    hit_fields,
+    notice_event,
+)
+from backrooms_scan.tally import FileCounts
 
 
 class JsonlReporter(Reporter):
@@ -15,9 +21,9 @@ class JsonlReporter(Reporter):
 
     def __init__(self, out, options):
         super().__init__(out, options)
-        self.open_file: dict | None = None  # the `end` data of a file read in parts
+        self.open_file: tuple[str | None, FileCounts] | None = None  # a file read in parts
 
-    def file_done(self, result, records) -> None:
+    def file_done(self, result, records, counts) -> None:
         if self.options.count_only:
             return
         if result.error is not None:
@@ -26,30 +32,25 @@ class JsonlReporter(Reporter):
             self.emit("skip", {"path": result.path, "reason": result.skipped})
             self.emit_notices(result)
         else:
-            self.scanned_part(result, records)
+            self.scanned_part(result, records, counts)
         self.out.flush()
 
     def emit_notices(self, result) -> None:
         for notice in result.notices:
-            self.emit("notice", {"path": notice.path, "line": notice.line,
-                                 "kind": problem_kind(notice.message), "message": notice.message})
+            self.emit("notice", notice_event(notice))
 
-    def scanned_part(self, result, records) -> None:
+    def scanned_part(self, result, records, counts) -> None:
         if self.open_file is None:
-            self.emit("begin", {"path": result.path, "format": result.format})
-            self.open_file = {"path": result.path, "format": result.format, "conversations": 0,
-                              "turns": Counter(), "hits": 0, "hits_including_replays": 0}
+            self.emit("begin", begin_event(result.path, result.format))
+            self.open_file = (result.format, FileCounts())
         positions = HitPositions()
         for record in records:
             self.emit("match", hit_fields(record, self.options.context, positions))
-        end = self.open_file
-        end["conversations"] += result.conversations
-        end["turns"].update(result.turns)
-        end["hits"] += sum(not r.replay for r in records)
-        end["hits_including_replays"] += len(records)
+        fmt, file_counts = self.open_file
+        file_counts.add(counts)
         self.emit_notices(result)
         if result.final:
-            self.emit("end", {**end, "turns": dict(end["turns"]), "repaired": result.repaired})
+            self.emit("end", end_event(result.path, fmt, file_counts, result.repaired))
             self.open_file = None
 
     def finish(self, tally, summary, footer) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 
 from backrooms_scan.report.base import Reporter
+from backrooms_scan.tally import FileCounts
 
 HEADINGS = {"turns": "turns_with_hits", "hits": "hits"}
 
@@ -17,23 +18,20 @@ HEADINGS = {"turns": "turns_with_hits", "hits": "hits"}
 class PerFileReporter(Reporter):
     def __init__(self, out, options, *, as_csv: bool = False):
         super().__init__(out, options)
-        self.hits = 0
-        self.turns: set[tuple[str, int]] = set()
+        self.counts = FileCounts()  # of the file's parts so far
         self.writer = csv.writer(out, lineterminator="\n") if as_csv else None
         if self.writer is not None:
             self.writer.writerow(["path"] + ([HEADINGS[options.per_file]]
                                              if options.per_file in HEADINGS else []))
 
-    def file_done(self, result, records) -> None:
-        counted = [r for r in records if self.options.count_replays or not r.replay]
-        self.hits += len(counted)
-        self.turns.update((r.hit.turn.conversation, r.hit.turn.index) for r in counted)
+    def file_done(self, result, records, counts) -> None:
+        self.counts.add(counts)
         if not result.final:
             return
-        if self.hits:
-            self.write_file(result.path, len(self.turns) if self.options.per_file == "turns"
-                            else self.hits)
-        self.hits, self.turns = 0, set()
+        if self.counts.hits:
+            self.write_file(result.path, self.counts.turns_with_hits
+                            if self.options.per_file == "turns" else self.counts.hits)
+        self.counts = FileCounts()
 
     def write_file(self, path: str, count: int) -> None:
         counts = self.options.per_file in HEADINGS
