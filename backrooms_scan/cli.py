@@ -13,7 +13,7 @@ import click
 from backrooms_scan import interrupt
 from backrooms_scan.dimensions import DIMENSIONS
 from backrooms_scan.environment import COLOR_CHOICES, PROG, Environment
-from backrooms_scan.report import MERGE_FORMATS
+from backrooms_scan.report import MERGE_FORMATS, OUTPUT_FORMATS
 from backrooms_scan.status import ExitStatus, Failure
 
 ROLES = ("spoken", "system", "context", "all")
@@ -143,6 +143,22 @@ def pattern_options(command):
                              "shipped).")(command)
 
 
+def summary_options(formats: Sequence[str], **format_option):
+    """The options of what a summary looks like, shared by `scan` and `merge`: its format
+    (one of `formats`), its breakdowns, and the thresholds that fail the run."""
+
+    def decorate(command):
+        command = click.option("--fail-if", "fail_if", multiple=True, metavar="EXPR",
+                               help="Exit 3 when EXPR holds, e.g. 'hits>100' or "
+                                    "'heart-sutra-mantra>0'.")(command)
+        command = click.option("--by", multiple=True, type=click.Choice(DIMENSIONS),
+                               help="Add a breakdown (repeatable).")(command)
+        return click.option("-f", "--format", "output_format", type=click.Choice(formats),
+                            **format_option)(command)
+
+    return decorate
+
+
 def load_sets(pattern_paths, set_names):
     """The pattern sets chosen; a bad pattern file reports every problem of every file."""
     from backrooms_scan.patternsets import PatternError, check_pattern_paths, load_pattern_sets
@@ -188,9 +204,8 @@ def load_layout(path):
 @click.option("--since", metavar="DATE", help="Only turns on or after DATE (YYYY-MM-DD).")
 @click.option("--until", metavar="DATE", help="Only turns on or before DATE (YYYY-MM-DD).")
 @click.option("--count-replays", is_flag=True, help="Count hits in replayed (repeated) turns too.")
-@click.option("-f", "--format", "output_format", metavar="FORMAT",
-              help="table, plain, json, jsonl, csv, grep or html (default: table on a terminal, else "
-                   "plain; json with --shard, which takes no other).")
+@summary_options(OUTPUT_FORMATS, help="Output format (default: table on a terminal, else "
+                                       "plain; json with --shard, which takes no other).")
 @click.option("--json", "json_events", is_flag=True, help="The same as --format jsonl.")
 @click.option("--totals", "count_only", is_flag=True, help="Print only per-pattern totals.")
 @click.option("-c", "--count", "per_file", flag_value="turns",
@@ -204,7 +219,6 @@ def load_layout(path):
 @click.option("-v", "--verbose", is_flag=True,
               help="List every skipped file and notice (on a terminal they are counted by kind).")
 @click.option("--hits", "include_hits", is_flag=True, help="With --format json: list every hit.")
-@click.option("--by", multiple=True, type=click.Choice(DIMENSIONS), help="Add a breakdown (repeatable).")
 @click.option("-C", "--context", default=60, show_default=True, metavar="N",
               type=click.IntRange(min=0),
               help="Characters of context around each snippet.")
@@ -222,8 +236,6 @@ def load_layout(path):
 @click.option("--chart", is_flag=True, help="Draw hits per model and per month.")
 @click.option("--color", type=click.Choice(COLOR_CHOICES), default="auto", show_default=True,
               help="Colour on stdout (auto: on a terminal, unless NO_COLOR; FORCE_COLOR forces).")
-@click.option("--fail-if", "fail_if", multiple=True, metavar="EXPR",
-              help="Exit 3 when EXPR holds, e.g. 'hits>100' or 'heart-sutra-mantra>0'.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
               help="Processes to use (default: number of cores).")
 @click.option("--shard", metavar="I/N", help="Scan only the I-th of N deterministic parts.")
@@ -302,10 +314,7 @@ def checked_input_format(name):
 
 @main.command()
 @click.argument("results", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("-f", "--format", "output_format", default="json", show_default=True,
-              type=click.Choice(MERGE_FORMATS), help="Output format.")
-@click.option("--by", multiple=True, type=click.Choice(DIMENSIONS), help="Add a breakdown (repeatable).")
-@click.option("--fail-if", "fail_if", multiple=True, metavar="EXPR", help="As for scan.")
+@summary_options(MERGE_FORMATS, default="json", show_default=True, help="Output format.")
 def merge(results, output_format, by, fail_if) -> int:
     """Combine the JSON results of `scan --shard I/N --format json` runs into one summary."""
     from backrooms_scan.commands import merge_results
