@@ -268,26 +268,26 @@ class _Literals:
     """Aho-Corasick over bytes: where some byte strings end in a haystack."""
 
     def __init__(self, strings: Sequence[bytes]):
-        self.strings = self._strings = list(strings)
+        self.strings = list(strings)
         # How far a window runs past the next one's start (see `_windows`).
-        self._overlap = max(map(len, self._strings), default=1) - 1
+        self._overlap = max(map(len, self.strings), default=1) - 1
         self._automaton = None
-        if not self._strings:
+        if not self.strings:
             return
         if importlib.util.find_spec("ahocorasick_rs"):
             import ahocorasick_rs
 
             # A DFA searches fastest but takes seconds to build for many thousands of long
             # strings; the library's own choice is then quicker overall.
-            fast = sum(map(len, self._strings)) <= _DFA_BYTES
+            fast = sum(map(len, self.strings)) <= _DFA_BYTES
             self._automaton = ahocorasick_rs.BytesAhoCorasick(
-                self._strings, implementation=ahocorasick_rs.Implementation.DFA if fast else None)
+                self.strings, implementation=ahocorasick_rs.Implementation.DFA if fast else None)
         else:
             import ahocorasick
 
             # pyahocorasick searches str: bytes read as Latin-1 are one character each.
             self._automaton = ahocorasick.Automaton()
-            for index, string in enumerate(self._strings):
+            for index, string in enumerate(self.strings):
                 self._automaton.add_word(string.decode("latin-1"), (index, len(string)))
             self._automaton.make_automaton()
 
@@ -297,36 +297,34 @@ class _Literals:
         return (end for _, end in self.spans_in(haystack, lower))
 
     def has_strings(self) -> bool:
-        return bool(self._strings)
+        return bool(self.strings)
 
     def spans_in(self, haystack: bytes, lower: bool = False) -> Iterator[tuple[int, int]]:
         """Where occurrences of the strings are, as (start, end), in order and not
         overlapping; found a window at a time (see `_windows`), so a dense haystack never
         has all its matches in memory. `lower`: in the haystack lowered in ASCII, which
         is done a window at a time, so a long one is not copied whole."""
-        if self._automaton is None:
-            return
-        last_end = 0
-        for offset, window in self._windows(haystack, lower):
-            for _, start, end in self._found_in_window(window):
-                if offset + start >= last_end:  # not again from the windows' overlap
-                    last_end = offset + end
-                    yield offset + start, last_end
+        return ((start, end) for _, start, end in self._found_windowed(haystack, lower))
 
     def found_in(self, haystack: bytes) -> list[tuple[int, int, int]]:
         """(index in `strings`, start, end) of each occurrence, as `spans_in` finds them,
         all at once: one list from the library for a haystack of one window."""
-        if self._automaton is None:
-            return []
-        if len(haystack) <= _WINDOW + self._overlap:
+        if self._automaton is not None and len(haystack) <= _WINDOW + self._overlap:
             return self._found_in_window(haystack)
-        found, last_end = [], 0
-        for offset, window in self._windows(haystack):
+        return list(self._found_windowed(haystack))
+
+    def _found_windowed(self, haystack: bytes, lower: bool = False
+                        ) -> Iterator[tuple[int, int, int]]:
+        """(index, start, end) of each occurrence, in order and not overlapping, a window
+        at a time."""
+        if self._automaton is None:
+            return
+        last_end = 0
+        for offset, window in self._windows(haystack, lower):
             for index, start, end in self._found_in_window(window):
-                if offset + start >= last_end:
+                if offset + start >= last_end:  # not again from the windows' overlap
                     last_end = offset + end
-                    found.append((index, offset + start, last_end))
-        return found
+                    yield index, offset + start, last_end
 
     def _found_in_window(self, window: bytes) -> list[tuple[int, int, int]]:
         if hasattr(self._automaton, "find_matches_as_indexes"):
