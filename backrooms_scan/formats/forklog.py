@@ -132,12 +132,11 @@ class Layout:
 
 def sniff(name: str, head_text: str) -> float:
     """0.95 with the runner banner, 0.9 for `### X N ###` headers or round markers."""
-    head = head_text.lstrip("\ufeff \t\r\n")
-    if head[:1] in ("{", "[", "<"):
+    head = _log_head(head_text)
+    if head is None:
         return 0.0
     marks = _hash_marks(head)
-    first = next((mark for mark in marks if mark.kind != Kind.ROUND), None)
-    if first is not None and first.kind == Kind.BANNER:
+    if _banner_mark(marks) is not None:
         return BANNER_SCORE
     if any(mark.kind in (Kind.SPEAKER, Kind.ROUND) for mark in marks):
         return HASH_HEADER_SCORE
@@ -150,8 +149,8 @@ def sniff_colon_headers(name: str, head_text: str) -> float:
 
     A sniffer of its own, with its own highest score, so detection reads a head for
     these (a slow search of every line) only when no other format is surer already."""
-    head = head_text.lstrip("\ufeff \t\r\n")
-    if head[:1] in ("{", "[", "<"):
+    head = _log_head(head_text)
+    if head is None:
         return 0.0
     layout = read_layout(head)
     if layout.banner is not None or not layout.colon:
@@ -164,6 +163,13 @@ def sniff_colon_headers(name: str, head_text: str) -> float:
     if speakers and speakers[0].line_start == 0 and FILE_NAME.match(name):
         return ONE_COLON_HEADER_SCORE
     return 0.0
+
+
+def _log_head(head_text: str) -> str | None:
+    """The head without leading blanks, or None when it opens as JSON or markup does,
+    which no fork log does."""
+    head = head_text.lstrip("\ufeff \t\r\n")
+    return None if head[:1] in ("{", "[", "<") else head
 
 
 # ---------------------------------------------------------------------- loading
@@ -196,10 +202,8 @@ def load(doc: Document) -> Iterator[Conversation]:
 def read_layout(text: str) -> Layout:
     """The headers of a fork log (speakers, runner sections and lines, round markers)."""
     marks = _hash_marks(text)
-    banner_mark = next((m for m in marks if m.kind != Kind.ROUND), None)
-    banner = None
-    if banner_mark is not None and banner_mark.kind == Kind.BANNER:
-        banner = _read_banner(text, banner_mark.text_start)
+    banner_mark = _banner_mark(marks)
+    banner = None if banner_mark is None else _read_banner(text, banner_mark.text_start)
     marks = [m for m in marks if m.kind != Kind.BANNER]
     limit = len(banner.models) if banner and banner.models else None
     hash_speakers = [m for m in marks if m.kind == Kind.SPEAKER]
@@ -221,6 +225,12 @@ def _hash_marks(text: str) -> tuple[Header, ...]:
     marks = (_classify_hash_line(text, start, text[start:found.end()])
              for start, found in at_line_starts(HASH_LINE, text))
     return tuple(mark for mark in marks if mark is not None)
+
+
+def _banner_mark(marks: tuple[Header, ...]) -> Header | None:
+    """The runner banner's line, when it comes before any other mark but round markers."""
+    first = next((mark for mark in marks if mark.kind != Kind.ROUND), None)
+    return first if first is not None and first.kind == Kind.BANNER else None
 
 
 def _classify_hash_line(text: str, start: int, line: str) -> Header | None:
