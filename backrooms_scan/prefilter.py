@@ -29,12 +29,13 @@ route characters is looked at again with each of them replaced by its folding
 plain string wherever the text's folding holds W, so it decides. Only when an exact
 key has no piece to look for is every text left to a slower, exact screen.
 
-Plain strings are searched by Aho-Corasick over the bytes lowered in ASCII
-(`ahocorasick_rs`, or pyahocorasick when it is missing). Route characters are
-looked for in what is left of the bytes once the ASCII ones are deleted (a
-`bytes.translate`), usually a few percent of them; escapes only where there is
-a backslash. hyperscan, which searches faster, was left out: it missed a plain
-literal next to a character-class expression in one database.
+Plain strings are searched in any ASCII case by hyperscan's literal matcher where it is
+installed (a dependency on the platforms it has wheels for), else by Aho-Corasick over the
+bytes lowered in ASCII (`ahocorasick_rs`, or pyahocorasick). Route characters are looked
+for in what is left of the bytes once the ASCII ones are deleted (a `bytes.translate`),
+usually a few percent of them; escapes only where there is a backslash. Only hyperscan's
+literal matcher is used: a database mixing a literal with a character-class expression
+missed a match of the literal (versions 0.7.23 and 0.9.1).
 """
 
 from __future__ import annotations
@@ -136,7 +137,8 @@ class Prefilter:
         # A word without an ASCII character stands whole in the bytes left once the ASCII
         # ones are deleted (they are few); the others are looked for in all the bytes.
         wide = {word for word in words if not any(char.isascii() for char in word)}
-        self._words = _Literals([word.encode("utf-8") for word in sorted(words - wide)])
+        self._words = _Literals([word.encode("utf-8") for word in sorted(words - wide)],
+                                caseless=True)
         self._wide_words = _Literals([word.encode("utf-8") for word in sorted(wide)])
         self._pieces = _Literals([piece.encode("utf-8") for piece in sorted(pieces)])
         self._route_literals = _Literals(sorted(self._route_foldings))
@@ -148,7 +150,7 @@ class Prefilter:
         if self.everything:
             return True
         # The plain search first: it is the cheapest and, in a dense dump, the usual answer.
-        return (self._words.occur_in(data, lower=True) or self._pieces.occur_in(data)
+        return (self._words.occur_in(data) or self._pieces.occur_in(data)
                 or self._in_residue(data, data.translate(None, _ASCII))
                 or (b"\\" in data and self._escapes_in(data)))
 
@@ -161,7 +163,7 @@ class Prefilter:
         joined = encoded[0] if len(encoded) == 1 else b"\x00".join(encoded)
         starts = list(accumulate((len(data) + 1 for data in encoded[:-1]), initial=0))
         # No plain string holds NUL, so no match runs from one text into the next.
-        ends = chain(self._words.ends_in(joined, lower=True),
+        ends = chain(self._words.ends_in(joined),
                      self._pieces.ends_in(joined))
         plain = {bisect_right(starts, end - 1) - 1 for end in ends}
         rest = [index for index, data in enumerate(encoded)
@@ -224,7 +226,7 @@ class Prefilter:
             folded = folded.replace(char, self._route_foldings[char])
         separators = [match.start() for match in _NUL.finditer(folded)]
         hits = {owners[bisect_right(separators, end - 1)]
-                for end in self._words.ends_in(folded, lower=True)}
+                for end in self._words.ends_in(folded)}
         if self._wide_words.has_strings():
             hits.update(owners[index] for index in
                         self._texts_with_wide_words(folded.translate(None, _ASCII_BUT_NUL)))
@@ -260,90 +262,150 @@ class Prefilter:
 
 # A DFA takes about a microsecond per byte of the strings to build.
 _DFA_BYTES = 100_000
+# hyperscan takes about 30 ms to build for 2,500 short strings but seconds for 100,000:
+# more than this many bytes of strings go to Aho-Corasick, which builds faster.
+_HYPERSCAN_BYTES = 200_000
 # A haystack longer than this is searched a window of this many bytes at a time.
 _WINDOW = 1 << 20
 
 
 class _Literals:
-    """Aho-Corasick over bytes: where some byte strings end in a haystack."""
+    """Where some byte strings occur in a haystack, found by a compiled engine; with
+    `caseless`, in any ASCII case (the strings themselves being lower case)."""
 
-    def __init__(self, strings: Sequence[bytes]):
+    def __init__(self, strings: Sequence[bytes], caseless: bool = False):
         self.strings = list(strings)
         # How far a window runs past the next one's start (see `_windows`).
         self._overlap = max(map(len, self.strings), default=1) - 1
-        self._automaton = None
-        if not self.strings:
-            return
-        if importlib.util.find_spec("ahocorasick_rs"):
-            import ahocorasick_rs
-
-            # A DFA searches fastest but takes seconds to build for many thousands of long
-            # strings; the library's own choice is then quicker overall.
-            fast = sum(map(len, self.strings)) <= _DFA_BYTES
-            self._automaton = ahocorasick_rs.BytesAhoCorasick(
-                self.strings, implementation=ahocorasick_rs.Implementation.DFA if fast else None)
-        else:
-            import ahocorasick
-
-            # pyahocorasick searches str: bytes read as Latin-1 are one character each.
-            self._automaton = ahocorasick.Automaton()
-            for index, string in enumerate(self.strings):
-                self._automaton.add_word(string.decode("latin-1"), (index, len(string)))
-            self._automaton.make_automaton()
-
-    def ends_in(self, haystack: bytes, lower: bool = False) -> Iterator[int]:
-        """Where occurrences of the strings end: not overlapping ones, so an occurrence
-        may go unreported when it overlaps a reported one (see `spans_in`)."""
-        return (end for _, end in self.spans_in(haystack, lower))
+        self._engine = _literal_engine(self.strings, caseless) if self.strings else None
+        # Engines without a caseless search look in the haystack lowered in ASCII.
+        self._lower = caseless and not getattr(self._engine, "caseless", False)
 
     def has_strings(self) -> bool:
         return bool(self.strings)
 
-    def spans_in(self, haystack: bytes, lower: bool = False) -> Iterator[tuple[int, int]]:
-        """Where occurrences of the strings are, as (start, end), in order and not
-        overlapping; found a window at a time (see `_windows`), so a dense haystack never
-        has all its matches in memory. `lower`: in the haystack lowered in ASCII, which
-        is done a window at a time, so a long one is not copied whole."""
-        return ((start, end) for _, start, end in self._found_windowed(haystack, lower))
+    def ends_in(self, haystack: bytes) -> Iterator[int]:
+        """Where occurrences of the strings end (see `spans_in`)."""
+        return (end for _, end in self.spans_in(haystack))
+
+    def spans_in(self, haystack: bytes) -> Iterator[tuple[int, int]]:
+        """Where occurrences of the strings are, as (start, end), in the order of their
+        ends; one that overlaps an occurrence reported before it may go unreported. Found
+        a window at a time (see `_windows`), so a dense haystack never has all its matches
+        in memory, and a long one is never lowered whole."""
+        return ((start, end) for _, start, end in self._found_windowed(haystack))
 
     def found_in(self, haystack: bytes) -> list[tuple[int, int, int]]:
         """(index in `strings`, start, end) of each occurrence, as `spans_in` finds them,
-        all at once: one list from the library for a haystack of one window."""
-        if self._automaton is not None and len(haystack) <= _WINDOW + self._overlap:
-            return self._found_in_window(haystack)
+        all at once: one list from the engine for a haystack of one window."""
+        if self._engine is not None and len(haystack) <= _WINDOW + self._overlap:
+            return self._engine.found_in(haystack.lower() if self._lower else haystack)
         return list(self._found_windowed(haystack))
 
-    def _found_windowed(self, haystack: bytes, lower: bool = False
-                        ) -> Iterator[tuple[int, int, int]]:
-        """(index, start, end) of each occurrence, in order and not overlapping, a window
+    def occur_in(self, haystack: bytes) -> bool:
+        if self._engine is None:
+            return False
+        return any(self._engine.occur_in(window) for _, window in self._windows(haystack))
+
+    def _found_windowed(self, haystack: bytes) -> Iterator[tuple[int, int, int]]:
+        """(index, start, end) of each occurrence, in the order of their ends, a window
         at a time."""
-        if self._automaton is None:
+        if self._engine is None:
             return
         last_end = 0
-        for offset, window in self._windows(haystack, lower):
-            for index, start, end in self._found_in_window(window):
+        for offset, window in self._windows(haystack):
+            for index, start, end in self._engine.found_in(window):
                 if offset + start >= last_end:  # not again from the windows' overlap
                     last_end = offset + end
                     yield index, offset + start, last_end
 
-    def _found_in_window(self, window: bytes) -> list[tuple[int, int, int]]:
-        if hasattr(self._automaton, "find_matches_as_indexes"):
-            return self._automaton.find_matches_as_indexes(window)
-        return [(index, last + 1 - length, last + 1)
-                for last, (index, length) in self._automaton.iter(window.decode("latin-1"))]
-
-    def occur_in(self, haystack: bytes, lower: bool = False) -> bool:
-        if self._automaton is None:
-            return False
-        return any(self._found_in_window(window) for _, window in self._windows(haystack, lower))
-
-    def _windows(self, haystack: bytes, lower: bool = False) -> Iterator[tuple[int, bytes]]:
-        """(offset, window) pairs covering `haystack` (lowered in ASCII with `lower`): each
-        window runs one string's length past the next one's start, so every occurrence
-        lies whole in one."""
+    def _windows(self, haystack: bytes) -> Iterator[tuple[int, bytes]]:
+        """(offset, window) pairs covering `haystack` (lowered in ASCII if the engine needs
+        it): each window runs one string's length past the next one's start, so every
+        occurrence lies whole in one."""
         if len(haystack) <= _WINDOW + self._overlap:
-            yield 0, haystack.lower() if lower else haystack
+            yield 0, haystack.lower() if self._lower else haystack
             return
         for start in range(0, len(haystack), _WINDOW):
             window = haystack[start : start + _WINDOW + self._overlap]
-            yield start, window.lower() if lower else window
+            yield start, window.lower() if self._lower else window
+
+
+def _literal_engine(strings: list[bytes], caseless: bool):
+    """The fastest engine installed that builds quickly for `strings`: hyperscan, then
+    ahocorasick_rs, then pyahocorasick (a dependency, so always there)."""
+    if sum(map(len, strings)) <= _HYPERSCAN_BYTES and importlib.util.find_spec("hyperscan"):
+        try:
+            return _Hyperscan(strings, caseless)
+        except Exception:  # noqa: BLE001 - an engine it cannot build for: the next one
+            pass
+    if importlib.util.find_spec("ahocorasick_rs"):
+        return _AhoCorasickRs(strings)
+    return _PyAhoCorasick(strings)
+
+
+class _Hyperscan:
+    """hyperscan's literal matcher (`hs_compile_lit`), which reports every occurrence,
+    overlapping ones too, by a call per match, in the order of their ends."""
+
+    def __init__(self, strings: list[bytes], caseless: bool):
+        import hyperscan
+
+        self.caseless = caseless
+        self._terminated = hyperscan.ScanTerminated
+        flags = hyperscan.HS_FLAG_SOM_LEFTMOST | (hyperscan.HS_FLAG_CASELESS if caseless else 0)
+        self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self._database.compile(expressions=strings, ids=list(range(len(strings))),
+                               elements=len(strings), flags=[flags] * len(strings), literal=True)
+
+    def found_in(self, window: bytes) -> list[tuple[int, int, int]]:
+        found: list[tuple[int, int, int]] = []
+        self._database.scan(window, match_event_handler=lambda index, start, end, _flags, _context:
+                            found.append((index, start, end)))
+        return found
+
+    def occur_in(self, window: bytes) -> bool:
+        try:
+            self._database.scan(window, match_event_handler=_stop)
+        except self._terminated:
+            return True
+        return False
+
+
+def _stop(*_match) -> bool:
+    return True
+
+
+class _AhoCorasickRs:
+    def __init__(self, strings: list[bytes]):
+        import ahocorasick_rs
+
+        # A DFA searches fastest but takes seconds to build for many thousands of long
+        # strings; the library's own choice is then quicker overall.
+        fast = sum(map(len, strings)) <= _DFA_BYTES
+        self._automaton = ahocorasick_rs.BytesAhoCorasick(
+            strings, implementation=ahocorasick_rs.Implementation.DFA if fast else None)
+
+    def found_in(self, window: bytes) -> list[tuple[int, int, int]]:
+        return self._automaton.find_matches_as_indexes(window)
+
+    def occur_in(self, window: bytes) -> bool:
+        return bool(self._automaton.find_matches_as_indexes(window))
+
+
+class _PyAhoCorasick:
+    def __init__(self, strings: list[bytes]):
+        import ahocorasick
+
+        # pyahocorasick searches str: bytes read as Latin-1 are one character each.
+        self._automaton = ahocorasick.Automaton()
+        for index, string in enumerate(strings):
+            self._automaton.add_word(string.decode("latin-1"), (index, len(string)))
+        self._automaton.make_automaton()
+
+    def found_in(self, window: bytes) -> list[tuple[int, int, int]]:
+        return [(index, last + 1 - length, last + 1)
+                for last, (index, length) in self._automaton.iter(window.decode("latin-1"))]
+
+    def occur_in(self, window: bytes) -> bool:
+        return next(self._automaton.iter(window.decode("latin-1")), None) is not None

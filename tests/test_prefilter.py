@@ -7,6 +7,7 @@ import importlib.util
 import json
 from unittest.mock import patch
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -213,15 +214,32 @@ def test_a_word_without_ascii_is_found_in_its_own_text_and_never_across_two():
     assert prefilter.screen(texts).plain == [3]
 
 
-@settings(max_examples=200, deadline=None)
-@given(text_holding_a_key())
-def test_without_ahocorasick_rs_the_prefilter_falls_back_to_pyahocorasick_and_misses_nothing(
-        example):
-    key, text = example
+def hiding(*modules: str):
+    """Builds made while this holds find none of `modules` installed."""
     real_find_spec = importlib.util.find_spec
-    with patch.object(importlib.util, "find_spec",
-                      lambda name, *args: None if name == "ahocorasick_rs" else real_find_spec(name, *args)):
-        prefilter = Prefilter(folded_keys=[key, "welfare"])
+    return patch.object(importlib.util, "find_spec", lambda name, *args: None
+                        if name in modules else real_find_spec(name, *args))
+
+
+@pytest.mark.parametrize("missing", [(), ("hyperscan",), ("hyperscan", "ahocorasick_rs")],
+                         ids=["default", "ahocorasick_rs", "pyahocorasick"])
+@settings(max_examples=200, deadline=None)
+@given(example=text_holding_a_key())
+def test_every_literal_engine_misses_nothing(missing, example):
+    key, text = example
+    with hiding(*missing):
+        prefilter = Prefilter(folded_keys=[key, "welfare"], exact_keys=[key.upper()])
     assert 1 in prefilter.screen(["unrelated", text, "x" * 3000 + "é"]).plain
     for data in raw_forms(text):
         assert prefilter.matches(data)
+
+
+@pytest.mark.parametrize("missing", [(), ("hyperscan",), ("hyperscan", "ahocorasick_rs")],
+                         ids=["default", "ahocorasick_rs", "pyahocorasick"])
+def test_every_literal_engine_finds_overlapping_and_cased_strings(missing):
+    with hiding(*missing):
+        prefilter = Prefilter(folded_keys=["gate gate", "ategat", "svaha"], exact_keys=["Bodhi"])
+    texts = ["GaTeGaTe", "xx ATEGAT", "bodhi", "Bodhi svāhā", "sva ha", "gat", "SVAHA"]
+    assert prefilter.screen(texts).plain == [0, 1, 3, 6]
+    assert [prefilter.matches(text.encode()) for text in texts] == [
+        True, True, False, True, False, False, True]
