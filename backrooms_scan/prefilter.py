@@ -45,6 +45,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import accumulate, chain
 
 from backrooms_scan.foldtables import FoldSources, fold_char, fold_sources
@@ -277,7 +278,8 @@ class _Literals:
         self.strings = list(strings)
         # How far a window runs past the next one's start (see `_windows`).
         self._overlap = max(map(len, self.strings), default=1) - 1
-        self._engine = _literal_engine(self.strings, caseless) if self.strings else None
+        self._engine = (_literal_engine(tuple(self.strings), caseless, _installed_engines())
+                        if self.strings else None)
         # Engines without a caseless search look in the haystack lowered in ASCII.
         self._lower = caseless and not getattr(self._engine, "caseless", False)
 
@@ -331,15 +333,23 @@ class _Literals:
             yield start, window.lower() if self._lower else window
 
 
-def _literal_engine(strings: list[bytes], caseless: bool):
-    """The fastest engine installed that builds quickly for `strings`: hyperscan, then
-    ahocorasick_rs, then pyahocorasick (a dependency, so always there)."""
-    if sum(map(len, strings)) <= _HYPERSCAN_BYTES and importlib.util.find_spec("hyperscan"):
+def _installed_engines() -> tuple[str, ...]:
+    return tuple(name for name in ("hyperscan", "ahocorasick_rs")
+                 if importlib.util.find_spec(name))
+
+
+# hyperscan's Python binding never frees the memory of a database it compiles
+# (darvid/python-hyperscan#46), so the same strings share one engine.
+@lru_cache(maxsize=16)
+def _literal_engine(strings: tuple[bytes, ...], caseless: bool, installed: tuple[str, ...]):
+    """The fastest of the `installed` engines that builds quickly for `strings`:
+    hyperscan, then ahocorasick_rs, else pyahocorasick (a dependency, so always there)."""
+    if "hyperscan" in installed and sum(map(len, strings)) <= _HYPERSCAN_BYTES:
         try:
             return _Hyperscan(strings, caseless)
         except Exception:  # noqa: BLE001 - an engine it cannot build for: the next one
             pass
-    if importlib.util.find_spec("ahocorasick_rs"):
+    if "ahocorasick_rs" in installed:
         return _AhoCorasickRs(strings)
     return _PyAhoCorasick(strings)
 
@@ -348,14 +358,14 @@ class _Hyperscan:
     """hyperscan's literal matcher (`hs_compile_lit`), which reports every occurrence,
     overlapping ones too, by a call per match, in the order of their ends."""
 
-    def __init__(self, strings: list[bytes], caseless: bool):
+    def __init__(self, strings: Sequence[bytes], caseless: bool):
         import hyperscan
 
         self.caseless = caseless
         self._terminated = hyperscan.ScanTerminated
         flags = hyperscan.HS_FLAG_SOM_LEFTMOST | (hyperscan.HS_FLAG_CASELESS if caseless else 0)
         self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self._database.compile(expressions=strings, ids=list(range(len(strings))),
+        self._database.compile(expressions=list(strings), ids=list(range(len(strings))),
                                elements=len(strings), flags=[flags] * len(strings), literal=True)
 
     def found_in(self, window: bytes) -> list[tuple[int, int, int]]:
@@ -377,7 +387,7 @@ def _stop(*_match) -> bool:
 
 
 class _AhoCorasickRs:
-    def __init__(self, strings: list[bytes]):
+    def __init__(self, strings: Sequence[bytes]):
         import ahocorasick_rs
 
         # A DFA searches fastest but takes seconds to build for many thousands of long
@@ -394,7 +404,7 @@ class _AhoCorasickRs:
 
 
 class _PyAhoCorasick:
-    def __init__(self, strings: list[bytes]):
+    def __init__(self, strings: Sequence[bytes]):
         import ahocorasick
 
         # pyahocorasick searches str: bytes read as Latin-1 are one character each.
