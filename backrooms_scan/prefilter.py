@@ -345,10 +345,9 @@ def _literal_engine(strings: tuple[bytes, ...], caseless: bool, installed: tuple
     """The fastest of the `installed` engines that builds quickly for `strings`:
     hyperscan, then ahocorasick_rs, else pyahocorasick (a dependency, so always there)."""
     if "hyperscan" in installed and sum(map(len, strings)) <= _HYPERSCAN_BYTES:
-        try:
-            return _Hyperscan(strings, caseless)
-        except Exception:  # noqa: BLE001 - an engine it cannot build for: the next one
-            pass
+        engine = _Hyperscan.built_for(strings, caseless)
+        if engine is not None:
+            return engine
     if "ahocorasick_rs" in installed:
         return _AhoCorasickRs(strings)
     return _PyAhoCorasick(strings)
@@ -357,6 +356,16 @@ def _literal_engine(strings: tuple[bytes, ...], caseless: bool, installed: tuple
 class _Hyperscan:
     """hyperscan's literal matcher (`hs_compile_lit`), which reports every occurrence,
     overlapping ones too, by a call per match, in the order of their ends."""
+
+    @classmethod
+    def built_for(cls, strings: Sequence[bytes], caseless: bool) -> _Hyperscan | None:
+        """The matcher, or None for strings hyperscan refuses (the next engine takes them)."""
+        import hyperscan
+
+        try:
+            return cls(strings, caseless)
+        except hyperscan.error:
+            return None
 
     def __init__(self, strings: Sequence[bytes], caseless: bool):
         import hyperscan
