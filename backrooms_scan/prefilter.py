@@ -45,7 +45,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import accumulate, chain
 
 from backrooms_scan.foldtables import FoldSources, fold_char, fold_sources
@@ -61,9 +61,6 @@ _SHORT_JSON_ESCAPES = {'"': b'\\"', "\\": b"\\\\", "/": b"\\/", "\b": b"\\b", "\
 _ASCII = bytes(range(128))
 _ASCII_BUT_NUL = bytes(range(1, 128))
 _NUL = re.compile(b"\x00")
-# A JSON \uXXXX escape, a surrogate pair as one; its hex is matched in either case.
-_JSON_ESCAPE = re.compile(rb"\\u([dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
-                          rb"|[0-9a-fA-F]{4})")
 
 
 def required_word(key: str) -> str:
@@ -99,13 +96,13 @@ def route_chars(words: Iterable[str], sources: FoldSources) -> set[str]:
     return found
 
 
-def _escape_token(char: str) -> bytes:
-    """What `_JSON_ESCAPE` captures for `char`, in lower case."""
+def _unicode_escape(char: str) -> bytes:
+    """`char` as a JSON `\\uXXXX` escape in lower case, a surrogate pair beyond the BMP."""
     code = ord(char)
     if code < 0x10000:
-        return b"%04x" % code
+        return b"\\u%04x" % code
     code -= 0x10000
-    return b"%04x\\u%04x" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF))
+    return b"\\u%04x\\u%04x" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF))
 
 
 @dataclass(frozen=True)
@@ -132,9 +129,11 @@ class Prefilter:
         # In raw JSON any source of a character, plain or not, may be escaped.
         escaped = {source for char in set("".join(words)) for source in sources.sources_of(char)}
         escaped |= self.route | set("".join(pieces))
-        self._escape_tokens = frozenset(map(_escape_token, escaped))
-        self._short_escapes = tuple(escape for char, escape in _SHORT_JSON_ESCAPES.items()
-                                    if char in escaped)
+        # Its hex digits may be in either case, and the other escapes' letters need no
+        # case told apart: a `\\N` found too only makes the prefilter look again.
+        escapes = {*map(_unicode_escape, escaped),
+                   *(escape for char, escape in _SHORT_JSON_ESCAPES.items() if char in escaped)}
+        self._escapes = _Literals(sorted(escapes), caseless=True)
         # A word without an ASCII character stands whole in the bytes left once the ASCII
         # ones are deleted (they are few); the others are looked for in all the bytes.
         wide = {word for word in words if not any(char.isascii() for char in word)}
@@ -153,7 +152,7 @@ class Prefilter:
         # The plain search first: it is the cheapest and, in a dense dump, the usual answer.
         return (self._words.occur_in(data) or self._pieces.occur_in(data)
                 or self._in_residue(data, data.translate(None, _ASCII))
-                or (b"\\" in data and self._escapes_in(data)))
+                or (b"\\" in data and self._escapes.occur_in(data)))
 
     def screen(self, texts: Sequence[str]) -> Screening:
         """Which of `texts` hold a plain string, and which only route characters."""
@@ -252,14 +251,6 @@ class Prefilter:
                    for first, last, text in zip(firsts, lasts, owners)]
         return windows, owners
 
-    def _escapes_in(self, data: bytes) -> bool:
-        if any(escape in data for escape in self._short_escapes):
-            return True
-        if b"\\u" not in data:
-            return False
-        tokens = {token.lower() for token in _JSON_ESCAPE.findall(data)}
-        return not self._escape_tokens.isdisjoint(tokens)
-
 
 # A DFA takes about a microsecond per byte of the strings to build.
 _DFA_BYTES = 100_000
@@ -278,10 +269,22 @@ class _Literals:
         self.strings = list(strings)
         # How far a window runs past the next one's start (see `_windows`).
         self._overlap = max(map(len, self.strings), default=1) - 1
-        self._engine = (_literal_engine(tuple(self.strings), caseless, _installed_engines())
-                        if self.strings else None)
-        # Engines without a caseless search look in the haystack lowered in ASCII.
-        self._lower = caseless and not getattr(self._engine, "caseless", False)
+        self._caseless = caseless
+        self._installed = _installed_engines()
+
+    # Built when first searched with: a scan that never needs some of the strings (the
+    # escapes, in a dump without JSON) does not wait for their engine.
+    @cached_property
+    def _engine(self):
+        if not self.strings:
+            return None
+        return _literal_engine(tuple(self.strings), self._caseless, self._installed)
+
+    @cached_property
+    def _lower(self) -> bool:
+        """Whether the haystack is lowered in ASCII: for a caseless search by an engine
+        that has none."""
+        return self._caseless and not getattr(self._engine, "caseless", False)
 
     def has_strings(self) -> bool:
         return bool(self.strings)
