@@ -63,13 +63,18 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from functools import partial
 from html.parser import HTMLParser
 from itertools import pairwise
 from typing import NamedTuple
 
 from backrooms_scan.decode import Document, may_hold_mojibake, sniff_encoding
 from backrooms_scan.formats import Format
-from backrooms_scan.formats.positions import LineLocator, at_line_starts, first_at_line_start
+from backrooms_scan.formats.positions import (
+    LineLocator,
+    first_at_line_start,
+    matches_at_line_starts,
+)
 from backrooms_scan.records import Conversation, Role, SkipFile, Turn
 
 TEXT_FORMAT = "backrooms"
@@ -136,7 +141,7 @@ def sniff_text(name: str, head: str) -> float:
     if FILE_NAME.search(name):
         return FILE_NAME_SCORE
     names = [tag.name for tag in tag_lines(head)]
-    return TAG_LINES_SCORE if recurring_speakers(names, head) else 0.0
+    return TAG_LINES_SCORE if names and recurring_speakers(names, closing_tags(head)) else 0.0
 
 
 def sniff_html(name: str, head: str) -> float:
@@ -267,8 +272,8 @@ class _Speakers:
 def tag_lines(text: str) -> list[Tag]:
     """Every line that is exactly `<name>`, in order; the text it heads starts on the next line."""
     size = len(text)
-    return [Tag(start, min(found.end() + 1, size), name)
-            for start, found in at_line_starts(TAG_LINE, text)
+    return [Tag(found.start(1) - 1, min(found.end() + 1, size), name)
+            for found in matches_at_line_starts(TAG_LINE, text)
             if (name := found.group(1).strip())]
 
 
@@ -286,7 +291,7 @@ def parse_transcript(text: str, note: Note) -> Transcript:
     tags, contexts = _without_tags_inside_context(text, tags)
     header = _read_header(text[: tags[0].start if tags else len(text)])
     prompt_actors = _prompt_actors(tags, header.models)
-    speakers = _speakers(tags, header, prompt_actors, text)
+    speakers = _speakers(tags, header, prompt_actors, partial(closing_tags, text))
     reader = _TurnReader(text, note, speakers, prompt_actors, contexts)
     if header.unread_line is not None:
         reader.leave_out(header.unread_line, BEFORE_FIRST_TURN)
@@ -356,21 +361,26 @@ def _prompt_actors(tags: list[Tag], models: list[str]) -> dict[str, tuple[str, s
     names = {tag.name for tag in tags}
     prompt_names = {name: kind for name in names if (kind := _prompt_kind(name))}
     turn_names = names - prompt_names.keys()
-    return {name: _split_actor_model(kind[0], models, turn_names)
-            for name, kind in prompt_names.items()}
+    # An actor's SYSTEM and CONTEXT tags split alike: split each actor once.
+    splits = {actor: _split_actor_model(actor, models, turn_names)
+              for actor, _ in prompt_names.values()}
+    return {name: splits[kind[0]] for name, kind in prompt_names.items()}
 
 
-def _speakers(tags: list[Tag], header: _Header, prompt_actors: dict, text: str) -> _Speakers:
+def _speakers(tags: list[Tag], header: _Header, prompt_actors: dict,
+              closing: Callable[[], frozenset[str]]) -> _Speakers:
     turn_names = [tag.name for tag in tags if tag.name not in prompt_actors]
     declared = header.actors + [actor for actor, _ in prompt_actors.values()]
-    names = choose_speakers(turn_names, declared, _highest_position(header), text)
+    names = choose_speakers(turn_names, declared, _highest_position(header), closing)
     prompt_models = {actor: model for actor, model in prompt_actors.values() if model}
     return _Speakers(names, header, prompt_models)
 
 
 def choose_speakers(turn_names: list[str], declared: list[str], highest_position: int,
-                    text: str) -> list[str]:
-    """The tag names that head turns, declared ones first, by the module's speaker rule."""
+                    closing: Callable[[], frozenset[str]]) -> list[str]:
+    """The tag names that head turns, declared ones first, by the module's speaker rule.
+    `closing` gives the names with a closing tag in the file, asked for only when the
+    declared and positional names leave room for more (most files name all they need)."""
     counts = Counter(turn_names)
     names = [name for name in dict.fromkeys(declared) if name in counts]
     positional = [name for name in counts
@@ -378,17 +388,16 @@ def choose_speakers(turn_names: list[str], declared: list[str], highest_position
     if sum(counts[name] for name in positional) > sum(counts[name] for name in names):
         names += positional
     if not names:
-        names = recurring_speakers(turn_names, text)
+        names = recurring_speakers(turn_names, closing())
     room = highest_position - len(names)
     if room <= 0:
         return names
-    return names + alternating_additions(turn_names, names, closing_tags(text))[:room]
+    return names + alternating_additions(turn_names, names, closing())[:room]
 
 
-def recurring_speakers(turn_names: list[str], text: str,
-                       closing: frozenset[str] | None = None) -> list[str]:
-    """Two actor-like tag names that recur and alternate, for files that declare nobody."""
-    closing = closing_tags(text) if closing is None else closing
+def recurring_speakers(turn_names: list[str], closing: frozenset[str]) -> list[str]:
+    """Two actor-like tag names that recur and alternate, for files that declare nobody;
+    `closing` holds the names with a closing tag in the file."""
     counts = Counter(name for name in turn_names if _could_be_speaker(name, closing))
     candidates = [name for name, count in counts.most_common(2) if count >= 2]
     if len(candidates) < 2:
@@ -624,7 +633,7 @@ def _chrome_scenario(chrome: str, chrome_name: FileName | None) -> str | None:
 
 def _split_actor_model(tag_actor: str, models: list[str], turn_names: set[str]) -> tuple[str, str | None]:
     """`claude-explorer-claude-3-opus-20240229` -> (`claude-explorer`, `claude-3-opus-20240229`)."""
-    dashes = [index for index, char in enumerate(tag_actor) if char == "-" and index > 0]
+    dashes = _dash_positions(tag_actor)
     known_models = set(models)
     for index in dashes:
         if tag_actor[index + 1 :] in known_models:
@@ -640,6 +649,16 @@ def _split_actor_model(tag_actor: str, models: list[str], turn_names: set[str]) 
     if family:
         return tag_actor[: family.start()], tag_actor[family.start() + 1 :]
     return tag_actor, None
+
+
+def _dash_positions(name: str) -> list[int]:
+    """Where the `-` of a name stand, past its first character."""
+    positions = []
+    found = name.find("-", 1)
+    while found != -1:
+        positions.append(found)
+        found = name.find("-", found + 1)
+    return positions
 
 
 def _model_for(
@@ -906,15 +925,13 @@ def _deslug(name: str) -> str:
 def _conversation(path: str, fmt: str, transcript: Transcript, *names: str | None) -> Conversation:
     timestamp, name_scenario = _file_name_info(*names, transcript.file_name)
     scenario = transcript.scenario or name_scenario
-    turns = tuple(
-        Turn(
-            conversation=path, index=index, speaker=turn.speaker, role=turn.role,
-            text=turn.text, source=path, line=turn.line, column=turn.column,
-            model=turn.model, scenario=scenario, timestamp=timestamp, verbatim=turn.verbatim,
-            speaker_inferred=turn.speaker_inferred,
-        )
+    # Positional, in Turn's field order: a file can hold thousands of turns, and keywords
+    # make each one cost about 2.5 times as much.
+    turns = tuple([
+        Turn(path, index, turn.speaker, turn.role, turn.text, path, turn.line, turn.column,
+             turn.model, scenario, timestamp, turn.verbatim, turn.speaker_inferred)
         for index, turn in enumerate(transcript.turns, 1)
-    )
+    ])
     return Conversation(
         id=path, source=path, format=fmt, turns=turns, scenario=scenario, timestamp=timestamp
     )
@@ -950,7 +967,7 @@ def outline_text(doc: Document, data: bytes) -> Conversation | None:
     if header.unread_line is not None:
         return None
     prompt_actors = _prompt_actors(tags, header.models)
-    speakers = _speakers(tags, header, prompt_actors, _closing_tag_lines(data))
+    speakers = _speakers(tags, header, prompt_actors, partial(_closing_tags_in_bytes, data))
     parsed = _outline_turns(data, tags, speakers, prompt_actors, contexts)
     if parsed is None:
         return None
@@ -988,8 +1005,8 @@ def _tag_lines_in_bytes(data: bytes) -> list[Tag]:
     size = len(data)
     names: dict[bytes, str] = {}
     tags = []
-    for _, match in at_line_starts(TAG_LINE_BYTES, data):
-        raw = match.group(1)
+    for match in matches_at_line_starts(TAG_LINE_BYTES, data):
+        raw = match[1]
         if (name := names.get(raw)) is None:
             decoded = raw.decode("utf-8")
             name = names[raw] = decoded.strip() if len(decoded) <= MAX_NAME else ""
@@ -998,10 +1015,10 @@ def _tag_lines_in_bytes(data: bytes) -> list[Tag]:
     return tags
 
 
-def _closing_tag_lines(data: bytes) -> str:
-    """The closing tags of the decoded text, one a line: all `closing_tags` needs to read."""
-    return "\n".join(f"</{raw}>" for match in CLOSING_TAG_BYTES.finditer(data)
-                     if len(raw := match.group(1).decode("utf-8")) <= MAX_NAME)
+def _closing_tags_in_bytes(data: bytes) -> frozenset[str]:
+    """`closing_tags` of the decoded text."""
+    return frozenset(name.strip() for match in CLOSING_TAG_BYTES.finditer(data)
+                     if len(name := match.group(1).decode("utf-8")) <= MAX_NAME)
 
 
 def _is_blank(data: bytes, start: int, end: int) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
+from itertools import chain
 
 
 class LineLocator:
@@ -45,6 +46,14 @@ def at_line_starts(pattern: re.Pattern, text: str | bytes) -> Iterator[tuple[int
         yield 0, first
     for found in _after_newline(pattern).finditer(text):
         yield found.start() + 1, found
+
+
+def matches_at_line_starts(pattern: re.Pattern, text: str | bytes) -> Iterator[re.Match]:
+    """The matches `at_line_starts` finds, without their line starts: no step of Python per
+    match, for callers that make one object of each and take its place from the match."""
+    first = pattern.match(text)
+    rest = _after_newline(pattern).finditer(text)
+    return chain((first,), rest) if first else rest
 
 
 def first_at_line_start(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
