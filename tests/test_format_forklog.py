@@ -64,6 +64,36 @@ def test_a_single_name_number_colon_line_is_not_enough():
 
 
 @pytest.mark.parametrize(
+    ("head", "score"),
+    [
+        ("\n\n### Claude 1 ###\nhi\n", 0.9),
+        ("\n  \n### Backrooms Run ###\nModels: a, b\n\n### Claude 1 ###\nhi\n", 0.95),
+        ("  ### Claude 1 ###\nhi\n", 0.9),
+        ("\ufeff\t### Backrooms Run ###\nModels: a, b\n", 0.95),
+        ("\n  ## Claude 1 ###\nhi\n", 0.0),
+    ],
+    ids=["blank-lines", "blank-lines-banner", "indented-first-line", "bom-tab-banner", "no-mark"],
+)
+def test_blanks_before_the_first_text_are_passed_over(head, score):
+    assert fork_log_score("x.txt", head) == score
+
+
+@pytest.mark.parametrize("head", ["\n\nClaude 1: hello\n", "  Claude 1: hello\n"])
+def test_a_single_colon_header_opening_a_fork_log_name_counts_after_blanks(head):
+    assert fork_log_score("opus_haiku_cli_20241206_163728.txt", head) == 0.5
+
+
+def test_the_layout_read_to_sniff_a_log_is_the_one_loading_reads():
+    text = "\n### Claude 1 ###\nhello\n\n### Claude 2 ###\nhi\n"
+    doc = Document.from_bytes("logs/a_b_cli_20241206_163728.txt", text.encode("utf-8"))
+    assert formats.detect(doc).name == forklog.NAME
+    before = forklog._hash_marks.cache_info()
+    only_conversation(doc)
+    after = forklog._hash_marks.cache_info()
+    assert (after.hits, after.misses) == (before.hits + 1, before.misses)
+
+
+@pytest.mark.parametrize(
     ("head", "detected"),
     [
         ('{"models": ["gpt5", "hermes"], "log_file": "BackroomsLogs/a.txt"}\n', "json"),

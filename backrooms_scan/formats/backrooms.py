@@ -110,10 +110,16 @@ MARKUP_NAMES = frozenset(
 )
 BEFORE_FIRST_TURN = "text before the first turn"
 
-SNIFF_HEADER = re.compile(r"^(?:actors|models)[ \t]*:", re.MULTILINE)
-SNIFF_PROMPT_TAG = re.compile(r"^<[^<>\n]+#(?:SYSTEM|CONTEXT)>[ \t]*$", re.MULTILINE)
-DREAM_PRE = re.compile(r"""<pre\b[^>]*\bclass\s*=\s*["']?[^"'>]*\bdream""", re.IGNORECASE)
-SITE_TITLE = re.compile(r"<title>[^<]*infinite backrooms\s*</title>", re.IGNORECASE)
+# A header line or a prompt tag line, found in one pass over the head.
+SNIFF_DECLARATION = re.compile(
+    r"^(?:(?:actors|models)[ \t]*:|<[^<>\n]+#(?:SYSTEM|CONTEXT)>[ \t]*$)", re.MULTILINE
+)
+# A site page's marks, `<pre class="dream">` or its title, found in one pass over the head.
+SITE_PAGE_MARK = re.compile(
+    r"""<pre\b[^>]*\bclass\s*=\s*["']?[^"'>]*\bdream"""
+    r"|<title>[^<]*infinite backrooms\s*</title>",
+    re.IGNORECASE,
+)
 
 Note = Callable[[str, "int | None"], None]
 
@@ -133,10 +139,10 @@ def sniff_text(name: str, head: str) -> float:
     """How sure we are that a text file is a format-A dump (DECLARED_SCORE, FILE_NAME_SCORE,
     or TAG_LINES_SCORE from tag lines only). Other layouts are left to their own sniffers:
     detection takes the most confident."""
-    first = head.lstrip()[:1]
-    if first in ("{", "[") and first:
+    first = WHITESPACE.match(head).end()  # `\s` is what str.strip() strips
+    if head[first : first + 1] in ("{", "["):
         return 0.0
-    if first_at_line_start(SNIFF_HEADER, head) or first_at_line_start(SNIFF_PROMPT_TAG, head):
+    if first_at_line_start(SNIFF_DECLARATION, head):
         return DECLARED_SCORE
     if FILE_NAME.search(name):
         return FILE_NAME_SCORE
@@ -146,7 +152,7 @@ def sniff_text(name: str, head: str) -> float:
 
 def sniff_html(name: str, head: str) -> float:
     """A site page: `<pre class="dream">` or a title ending in "infinite backrooms"."""
-    return PAGE_SCORE if DREAM_PRE.search(head) or SITE_TITLE.search(head) else 0.0
+    return PAGE_SCORE if SITE_PAGE_MARK.search(head) else 0.0
 
 
 # ---------------------------------------------------------------- loading

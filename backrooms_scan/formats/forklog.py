@@ -45,6 +45,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
+from typing import NamedTuple
 
 from backrooms_scan.decode import Document
 from backrooms_scan.formats import Format
@@ -73,6 +74,7 @@ RUNNER_SECTION = re.compile(
     r"|.{0,60}\b(?:Agent|Post|Tool|Call|Result|Results|Search|Query)",
     re.IGNORECASE,
 )
+OPENING_BLANKS = re.compile("[\ufeff \t\r\n]*")
 BANNER_KEY = re.compile(r"(?P<key>[A-Za-z][A-Za-z _\-]{0,30}):[ \t]*(?P<value>.*)")
 FILE_NAME = re.compile(r"^(?P<stem>.+)_(?P<date>\d{8})_(?P<time>\d{6})(?:\.[A-Za-z]+)?$")
 
@@ -92,12 +94,12 @@ class Kind:
     BANNER = "banner"
 
 
-@dataclass(frozen=True)
-class Header:
+class Header(NamedTuple):
     """A line that starts a turn (or, for a round marker, only ends one).
 
     `text_start` is where the turn's text begins (for a runner line, the line itself);
-    `inline` says that a `NAME N:` header has text after its colon.
+    `inline` says that a `NAME N:` header has text after its colon. A named tuple: a log
+    has one for every `###` line, and a frozen dataclass takes several times as long to make.
     """
 
     line_start: int
@@ -132,10 +134,10 @@ class Layout:
 
 def sniff(name: str, head_text: str) -> float:
     """0.95 with the runner banner, 0.9 for `### X N ###` headers or round markers."""
-    head = _log_head(head_text)
-    if head is None:
+    opening = _log_head(head_text)
+    if opening is None:
         return 0.0
-    marks = _hash_marks(head)
+    marks = _hash_marks(opening.text)
     if _banner_mark(marks) is not None:
         return BANNER_SCORE
     if any(mark.kind in (Kind.SPEAKER, Kind.ROUND) for mark in marks):
@@ -149,10 +151,10 @@ def sniff_colon_headers(name: str, head_text: str) -> float:
 
     A sniffer of its own, with its own highest score, so detection reads a head for
     these (a slow search of every line) only when no other format is surer already."""
-    head = _log_head(head_text)
-    if head is None:
+    opening = _log_head(head_text)
+    if opening is None:
         return 0.0
-    layout = read_layout(head)
+    layout = read_layout(opening.text)
     if layout.banner is not None or not layout.colon:
         return 0.0
     if any(h.kind == Kind.ROUND for h in layout.headers):
@@ -160,16 +162,30 @@ def sniff_colon_headers(name: str, head_text: str) -> float:
     speakers = [h for h in layout.headers if h.kind == Kind.SPEAKER]
     if len(speakers) >= 2:
         return COLON_HEADER_SCORE
-    if speakers and speakers[0].line_start == 0 and FILE_NAME.match(name):
+    if speakers and speakers[0].line_start == opening.first_line and FILE_NAME.match(name):
         return ONE_COLON_HEADER_SCORE
     return 0.0
 
 
-def _log_head(head_text: str) -> str | None:
-    """The head without leading blanks, or None when it opens as JSON or markup does,
-    which no fork log does."""
-    head = head_text.lstrip("\ufeff \t\r\n")
-    return None if head[:1] in ("{", "[", "<") else head
+class _Opening(NamedTuple):
+    """The text a head's layout is read from, and where its first line with text starts."""
+
+    text: str
+    first_line: int
+
+
+def _log_head(head_text: str) -> _Opening | None:
+    """The head to read a log's layout from, or None when it opens as JSON or markup does,
+    which no fork log does. Blank lines before the first text hold no header, so the head
+    is read as it is, and for a log that is all head that is the text loading reads: the
+    layout read here is kept and loading takes it. Only blanks that start the first
+    text's own line are cut, as that line is read as if it started there."""
+    first_line = OPENING_BLANKS.match(head_text).end()
+    if head_text[first_line : first_line + 1] in ("{", "[", "<"):
+        return None
+    if first_line == 0 or head_text[first_line - 1] == "\n":
+        return _Opening(head_text, first_line)
+    return _Opening(head_text[first_line:], 0)
 
 
 # ---------------------------------------------------------------------- loading
