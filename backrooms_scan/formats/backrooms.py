@@ -63,7 +63,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from functools import partial
+from functools import lru_cache, partial
 from html.parser import HTMLParser
 from itertools import pairwise
 from typing import NamedTuple
@@ -448,6 +448,7 @@ def _could_be_speaker(name: str, closing: frozenset[str]) -> bool:
             and not _prompt_kind(name))
 
 
+@lru_cache(maxsize=4096)  # the same few names recur in every file of a dump
 def _prompt_kind(name: str) -> tuple[str, str] | None:
     """(actor part, `SYSTEM` or `CONTEXT`) of a prompt tag name, else None."""
     actor, hash_sign, kind = name.rpartition("#")
