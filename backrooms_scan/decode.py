@@ -82,7 +82,7 @@ class Document:
             else:
                 encoding, bom = sniff_encoding(self.head)
                 text = self.head[bom:].decode(encoding, errors="replace")
-                self._head_text = strip_terminal_escapes(normalize_newlines(text))
+                self._head_text = _normalized(text, self.head, encoding)
         return self._head_text
 
     def read_text(self) -> str:
@@ -120,7 +120,7 @@ class Document:
             else:
                 data = self._read_rest(self.stream, 0)
             self.encoding, text, problem = decode_bytes(data)
-            text = strip_terminal_escapes(normalize_newlines(text))
+            text = _normalized(text, data, self.encoding)
             self._decoding = (data, text, problem)
         return self._decoding
 
@@ -324,6 +324,15 @@ def line_of(text: str, index: int) -> int:
     """1-based line of `text[index]`, counting CRLF, CR and LF each as one break."""
     prefix = text[:index]
     return prefix.count("\n") + prefix.count("\r") - prefix.count("\r\n") + 1
+
+
+def _normalized(text: str, data: bytes, encoding: str) -> str:
+    """`text`, the decoding of `data`, with LF line ends and no terminal escapes. UTF-8
+    text holds a CR or an ESC only where its bytes do, and bytes are much faster to look
+    through than a text of wide characters."""
+    if encoding == "utf-8" and b"\r" not in data and b"\x1b" not in data:
+        return text
+    return strip_terminal_escapes(normalize_newlines(text))
 
 
 def normalize_newlines(text: str) -> str:
