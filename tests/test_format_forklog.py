@@ -83,14 +83,15 @@ def test_a_single_colon_header_opening_a_fork_log_name_counts_after_blanks(head)
     assert fork_log_score("opus_haiku_cli_20241206_163728.txt", head) == 0.5
 
 
-def test_the_layout_read_to_sniff_a_log_is_the_one_loading_reads():
+def test_the_layout_read_to_sniff_a_log_is_the_one_loading_reads(monkeypatch):
     text = "\n### Claude 1 ###\nhello\n\n### Claude 2 ###\nhi\n"
     doc = Document.from_bytes("logs/a_b_cli_20241206_163728.txt", text.encode("utf-8"))
     assert formats.detect(doc).name == forklog.NAME
-    before = forklog._hash_marks.cache_info()
-    only_conversation(doc)
-    after = forklog._hash_marks.cache_info()
-    assert (after.hits, after.misses) == (before.hits + 1, before.misses)
+    classified = []
+    monkeypatch.setattr(forklog, "_classify_hash_line",
+                        lambda *line: classified.append(line))
+    assert [t.speaker for t in only_conversation(doc).turns] == ["Claude 1", "Claude 2"]
+    assert classified == []
 
 
 @pytest.mark.parametrize(

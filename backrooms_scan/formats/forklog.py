@@ -41,11 +41,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import lru_cache
-from typing import NamedTuple
+from functools import wraps
+from typing import NamedTuple, TypeVar
 
 from backrooms_scan.decode import Document
 from backrooms_scan.formats import Format
@@ -58,6 +58,7 @@ from backrooms_scan.formats.positions import (
 from backrooms_scan.records import Conversation, Role, SkipFile, Turn
 
 NAME = "forklog"
+T = TypeVar("T")
 RUNNER = "runner"
 
 # Candidate lines only; each is classified by `_classify_hash_line`, not by a regex
@@ -212,9 +213,22 @@ def load(doc: Document) -> Iterator[Conversation]:
     yield Conversation(doc.path, doc.path, NAME, turns, scenario=scenario, timestamp=timestamp)
 
 
-# Sniffing reads the layout of a file's head, which for most logs is the whole text that
-# loading then reads again: the last one read is kept.
-@lru_cache(maxsize=1)
+def _kept_for_the_last_text(read: Callable[[str], T]) -> Callable[[str], T]:
+    """`read`, keeping what it gave for the last text: sniffing reads the layout of a file's
+    head, which for most logs is the very text that loading then reads again. The text is
+    known by identity, not by value: hashing a whole text costs as much as reading it."""
+    last: list = [None, None]
+
+    @wraps(read)
+    def kept(text: str) -> T:
+        if last[0] is not text:
+            last[:] = [text, read(text)]
+        return last[1]
+
+    return kept
+
+
+@_kept_for_the_last_text
 def read_layout(text: str) -> Layout:
     """The headers of a fork log (speakers, runner sections and lines, round markers)."""
     marks = _hash_marks(text)
@@ -235,7 +249,7 @@ def read_layout(text: str) -> Layout:
     return Layout(tuple(headers), banner, colon)
 
 
-@lru_cache(maxsize=1)
+@_kept_for_the_last_text
 def _hash_marks(text: str) -> tuple[Header, ...]:
     """What each `### ...` line of the text is that is not turn text, in order."""
     marks = (_classify_hash_line(text, start, text[start:found.end()])
