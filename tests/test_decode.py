@@ -259,6 +259,13 @@ def test_the_byte_check_for_mojibake_misses_nothing_the_text_check_finds(text):
     assert may_hold_mojibake(text.encode(), "utf-8") == bool(_MOJIBAKE_HINT.search(text))
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 80), st.sampled_from(["", "Ã©", "Â\x80", "a"]), st.integers(0, 40))
+def test_a_mojibake_hint_after_many_accented_letters_is_found(before, middle, after):
+    text = "é" * before + middle + "ü" * after
+    assert may_hold_mojibake(text.encode(), "utf-8") == bool(_MOJIBAKE_HINT.search(text))
+
+
 def test_cp1252_style_mojibake_is_repaired():
     doc = decoded("conversation.txt â€¢ infinite backrooms".encode())
     assert (doc.read_text(), doc.repaired) == ("conversation.txt • infinite backrooms", True)
