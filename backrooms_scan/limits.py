@@ -17,8 +17,8 @@ RATIO_GRACE = 64 * MiB
 # than this once decompressed: reading one takes up to about 25 times its size (a
 # Turn per line of a fork log), so 16 MiB keeps a scan near 400 MB.
 MAX_WHOLE_FILE = 16 * MiB
-# One JSON record read whole (a JSONL line, or a JSON document that is neither JSONL nor a
-# top-level array) may not be larger than this: reading and matching one takes about 4
+# One JSON record read whole (a JSONL line, an item of a top-level array, or a JSON document
+# that is neither) may not be larger than this: reading and matching one takes about 4
 # times its size (a 120 MB JSONL line: 490 MB), so 128 MiB keeps a scan under 600 MB.
 MAX_RECORD = 128 * MiB
 # How long a pipe or device named on the command line may stay silent before it is skipped.
@@ -33,7 +33,7 @@ class Limits:
     decompressed/compressed once more than `ratio_after` bytes came out;
     `max_whole_file` caps a file that is read whole into memory (see
     `read_whole`); `max_record` caps one JSON record read whole (a longer JSONL
-    line is skipped with a notice); `pipe_wait` is how many seconds a requested
+    line or array item is skipped with a notice); `pipe_wait` is how many seconds a requested
     named pipe or device may stay silent before it is skipped.
     """
 

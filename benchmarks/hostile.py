@@ -410,6 +410,117 @@ def jsonl_line(folder: Path, full: bool) -> list[str]:
     return scan_args(write(folder / "big.jsonl", data.encode()))
 
 
+
+def sharegpt(value: str) -> str:
+    return json.dumps({"conversations": [{"from": "human", "value": "hello"},
+                                         {"from": "gpt", "value": value}]})
+
+
+def array_item(folder: Path, size: int) -> Path:
+    """A ShareGPT array of three conversations, the second holding one string of `size`
+    bytes, written a piece at a time."""
+    path = folder / "big.json"
+    small = sharegpt(MANTRA.decode())
+    head, tail = sharegpt("\0").encode().split(b"\\u0000")
+    unit = FILLER * 2 + MANTRA + b" "
+    with path.open("wb") as out:
+        out.write(f"[{small},\n".encode() + head)
+        block = unit * (MIB // len(unit))
+        for _ in range(size // len(block)):
+            out.write(block)
+        out.write(tail + f",\n{small}]\n".encode())
+    return path
+
+
+def array_item_over_record_limit(folder: Path, full: bool) -> list[str]:
+    """A ShareGPT array whose second item holds one string of 200 MB, over the default
+    --max-record-size (3 MB, over --max-record-size 1M, small), between two small items."""
+    path = array_item(folder, 200 * MIB if full else 3 * MIB)
+    return [*scan_args(path), *(() if full else ("--max-record-size", "1M"))]
+
+
+def array_item_under_record_limit(folder: Path, full: bool) -> list[str]:
+    """A ShareGPT array whose second item holds one string of 120 MB (24 MB small)."""
+    return scan_args(array_item(folder, 120 * MIB if full else 24 * MIB))
+
+
+LIGATURES = "ﬁ ß ～ "  # each folds to more characters than it has
+EMOJI = "🙏"
+
+
+def format_a(turn_text: str) -> bytes:
+    return ("actors: explorer, simulator\nmodels: claude-3-opus-20240229, claude-3-opus-20240229\n"
+            "temp: 1, 1\n\n<explorer>\n" + turn_text + "\n\n<simulator>\n"
+            + MANTRA.decode() + "\n").encode()
+
+
+def ligature_format_a(folder: Path, full: bool) -> list[str]:
+    """A format-A file just under the whole-file limit (4 MiB small), its first turn lines
+    of characters whose folding is longer than they are, with a mantra now and then."""
+    size = 16 * MIB - 4096 if full else 4 * MIB
+    line = LIGATURES * 12 + MANTRA.decode() + "\n"
+    turn = line * (size // len(line.encode()))
+    return scan_args(write(folder / "ligatures.txt", format_a(turn)))
+
+
+def emoji_fork_log(folder: Path, full: bool) -> list[str]:
+    """The largest fork log read whole (4 MiB small), of short turns, with one character
+    outside the BMP, which makes every character of its text take 4 bytes."""
+    turn = fork_log(2, hit_every=1000)
+    body = turn * (((16 * MIB if full else 4 * MIB) - 4096) // len(turn))
+    return scan_args(write(folder / "emoji.txt",
+                           b"### Claude 1 ###\n" + EMOJI.encode() + b"\n\n" + body))
+
+
+def jsonl_text_line(folder: Path, size: int, text: str, opening: str = "") -> Path:
+    """A JSONL file whose second line holds one message of about `size` bytes of `text`
+    repeated after `opening`, unescaped, between small lines."""
+    small = json.dumps({"messages": [{"role": "user", "content": "hello"}, {
+        "role": "assistant", "content": MANTRA.decode()}]})
+    head, tail = json.dumps({"messages": [{"role": "user", "content": "hello"}, {
+        "role": "assistant", "content": "\0"}]}).encode().split(b"\\u0000")
+    unit = text.encode()
+    block = unit * (MIB // len(unit))
+    path = folder / "big.jsonl"
+    with path.open("wb") as out:
+        out.write(f"{small}\n".encode() + head + opening.encode())
+        for _ in range(size // len(block)):
+            out.write(block)
+        out.write(tail + f"\n{small}\n".encode())
+    return path
+
+
+def ligature_jsonl_line(folder: Path, full: bool) -> list[str]:
+    """A 120 MB JSONL line (24 MB small) of characters whose folding is longer than they are."""
+    text = LIGATURES * 12 + MANTRA.decode() + " "
+    return scan_args(jsonl_text_line(folder, 120 * MIB if full else 24 * MIB, text))
+
+
+def emoji_jsonl_line(folder: Path, full: bool) -> list[str]:
+    """A 120 MB JSONL line (24 MB small) of ASCII text and one character outside the BMP."""
+    return scan_args(jsonl_text_line(folder, 120 * MIB if full else 24 * MIB,
+                                     (FILLER * 2 + MANTRA + b" ").decode(), EMOJI))
+
+
+def mantra_jsonl_line(folder: Path, full: bool, fmt: str = "json",
+                      extra: tuple[str, ...] = ()) -> list[str]:
+    """A JSONL line just under --max-record-size that is nothing but the mantra: 3 million
+    recitations, 12 million hits (8 MiB small)."""
+    path = jsonl_text_line(folder, (128 * MIB if full else 8 * MIB) - 4096,
+                           MANTRA.decode() + " ")
+    return [*scan_args(path, fmt=fmt), *extra]
+
+
+def hits_on_many_lines(folder: Path, full: bool, fmt: str, extra: tuple[str, ...]) -> list[str]:
+    """One fork-log turn of 16 MiB (2 MiB small), lines of filler with a mantra on every
+    tenth line: each hit's line and column, for output that places every hit."""
+    size = 16 * MIB - 4096 if full else 2 * MIB
+    lines = (FILLER + b"\n") * 9 + MANTRA + b"\n"
+    body = lines * (size // len(lines))
+    path = write(folder / "lines.txt", b"### Claude 1 ###\n" + body)
+    return [*scan_args(path, fmt=fmt), *extra]
+
+
 CASES = [
     Case("tar member declaring 10^12 bytes", tar_declaring_1e12, (0,),
          ("declared.tar!big.txt", "declared.tar.gz!big.txt"), counts=(1, 4)),
@@ -475,6 +586,36 @@ CASES = [
          ("big.jsonl:2: a line of more than",), counts=(1, 0), small_rss_mb=150),
     Case("-f grep: 300 KB line, 28,000 hits (60 KB, 5,600 small)", grep_long_line, (0,),
          small_seconds=20, small_rss_mb=200),
+    Case("200 MB string in a JSON array item, over --max-record-size",
+         array_item_over_record_limit, (0,), ("big.json: item 2: ",), counts=(1, 0),
+         small_rss_mb=150),
+    Case("120 MB string in a JSON array item (24 MB small)", array_item_under_record_limit,
+         (0,), counts=(1, 0), small_seconds=60, small_rss_mb=200),
+    Case("16 MiB format-A file of ligatures (4 MiB small)", ligature_format_a, (0,),
+         counts=(1, 0), small_seconds=60, small_rss_mb=250),
+    Case("16 MiB fork log with one emoji (4 MiB small)", emoji_fork_log, (0,), counts=(1, 0),
+         small_seconds=60, small_rss_mb=250),
+    Case("120 MB JSONL line of ligatures (24 MB small)", ligature_jsonl_line, (0,),
+         counts=(1, 0), small_seconds=90, small_rss_mb=300, in_suite=False),
+    Case("120 MB JSONL line with one emoji (24 MB small)", emoji_jsonl_line, (0,),
+         counts=(1, 0), small_seconds=60, small_rss_mb=300),
+    Case("128 MiB JSONL line of mantras, -f json (8 MiB small)", mantra_jsonl_line, (0,),
+         counts=(1, 0), small_seconds=60, small_rss_mb=250),
+    Case("128 MiB JSONL line of mantras, -f jsonl (8 MiB small)",
+         partial(mantra_jsonl_line, fmt="jsonl", extra=("-o", os.devnull)), (0,),
+         small_seconds=90, small_rss_mb=250),
+    Case("128 MiB JSONL line of mantras, -f grep (8 MiB small)",
+         partial(mantra_jsonl_line, fmt="grep", extra=("-o", os.devnull)), (0,),
+         small_seconds=90, small_rss_mb=250),
+    Case("128 MiB JSONL line of mantras, snippets --sort left (8 MiB small)",
+         partial(mantra_jsonl_line, fmt="plain", extra=("--sort", "left", "-o", os.devnull)),
+         (0,), small_seconds=90, small_rss_mb=250, in_suite=False),
+    Case("16 MiB turn, hit on every 10th line, -f html (2 MiB small)",
+         partial(hits_on_many_lines, fmt="html", extra=("-o", os.devnull)), (0,),
+         small_seconds=30, small_rss_mb=250),
+    Case("16 MiB turn, hit on every 10th line, snippets --sort left (2 MiB small)",
+         partial(hits_on_many_lines, fmt="plain", extra=("--sort", "left", "-o", os.devnull)),
+         (0,), small_seconds=30, small_rss_mb=250),
 ]
 
 

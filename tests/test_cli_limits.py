@@ -115,6 +115,48 @@ def test_the_default_max_record_size_reads_a_long_jsonl_line_and_a_larger_one_re
             3, 3 * 4, {})
 
 
+def sharegpt_array(tmp_path, *fillers: str):
+    """A top-level array of ShareGPT conversations, one a filler, each reciting the mantra."""
+    path = tmp_path / "chats.json"
+    path.write_text(json.dumps([{"conversations": [
+        {"from": "human", "value": filler},
+        {"from": "gpt", "value": f"gate gate paragate parasamgate bodhi svaha {n}"}]}
+        for n, filler in enumerate(fillers)], indent=1), encoding="utf-8")
+    return path
+
+
+def test_an_array_item_over_max_record_size_is_skipped_with_a_notice_and_the_rest_is_read(tmp_path):
+    path = sharegpt_array(tmp_path, "hello", 'a "quoted" [bracket] ' * (MIB // 10), "hi", "hey")
+
+    done, summary = scan_json(path, "--max-record-size", "1M", "--by", "conversation")
+
+    assert done.status == 0, done.stderr
+    assert (summary["conversations"], summary["hits_including_replays"]) == (3, 3 * 4)
+    assert sorted(row["value"] for row in summary["by"]["conversation"]) == [
+        f"{path}#1", f"{path}#3", f"{path}#4"]
+    assert (f"{path}: item 2: an item of more than 1 MiB, the most one JSON record may hold"
+            " (see --max-record-size); item skipped") in done.stderr
+
+
+def test_an_array_whose_only_item_is_over_max_record_size_is_skipped_with_the_reason(tmp_path):
+    path = sharegpt_array(tmp_path, "hello " * (MIB // 5))
+
+    done, summary = scan_json(path, "--max-record-size", "1M")
+
+    assert done.status == 1
+    assert summary["skipped"] == [{"path": str(path), "reason": "item 1: an item of more than 1 MiB,"
+                                   " the most one JSON record may hold (see --max-record-size)"}]
+
+
+def test_the_default_max_record_size_reads_a_long_array_item(tmp_path):
+    path = sharegpt_array(tmp_path, "hello", "hello " * (MIB // 3), "hi")
+
+    done, summary = scan_json(path)
+
+    assert (summary["conversations"], summary["hits_including_replays"], summary["notices"]) == (
+        3, 3 * 4, {}), done.stderr
+
+
 def test_a_json_document_over_max_record_size_is_skipped_with_the_reason(tmp_path):
     path = tmp_path / "chat.json"
     path.write_text(json.dumps({"conversations": [

@@ -26,8 +26,9 @@ message is one conversation (see `_MessageStream`). A file whose values hold no
 message list is "not a transcript".
 
 One loader reads a single JSON document, a top-level array of conversations
-(streamed with ijson, memory bounded by one conversation) and JSONL (one
-conversation per line, read line by line). Which of them a file is, is decided
+(streamed with ijson, memory bounded by one conversation; an item over the record
+limit is read past and skipped) and JSONL (one conversation per line, read line by
+line). Which of them a file is, is decided
 from its content, not its name.
 
 Positions: JSON strings are not verbatim source text, so every turn carries
@@ -113,7 +114,7 @@ def load(doc: Document, layout: JsonLayout | None = None) -> Iterator[Conversati
     stream = io.BufferedReader(checked, CHUNK_SIZE)
     first = prefix.lstrip()[:1]
     if first == b"[":
-        records = _array_records(prefix, stream)
+        records = _array_records(prefix, stream, doc.max_record)
         yield from _conversations(doc, records, always_numbered=True, layout=layout)
     elif first == b"{":
         records = _object_records(prefix, stream, doc.max_record)
@@ -671,7 +672,8 @@ def _conversations(
                 doc.notices.add(f"{problem}; the rest of the file was not read", record.notice_line)
                 return
             first_error = first_error or record
-            message = _located(record, f"{record.refusal}; line skipped" if record.refusal else
+            skipped = record.where.split()[0]  # line, item
+            message = _located(record, f"{record.refusal}; {skipped} skipped" if record.refusal else
                                f"invalid JSON ({record.error} at column {record.error_column})")
         else:
             valid += 1
@@ -715,7 +717,7 @@ def _conversations(
         if valid or first_error is None:
             raise SkipFile(_not_a_transcript(layout))
         if first_error.refusal:
-            raise SkipFile(first_error.refusal, first_error.line)
+            raise SkipFile(_located(first_error, first_error.refusal), first_error.notice_line)
         raise SkipFile(
             f"invalid JSON: {first_error.error} at line {first_error.line}"
             f" column {first_error.error_column}",
@@ -752,16 +754,33 @@ def _not_only(record: _Record) -> tuple[_Record, bool]:
     return record, False
 
 
-def _array_records(prefix: bytes, stream: BinaryIO) -> Iterator[_Record]:
-    """The items of a top-level array, streamed one at a time."""
+def _array_records(prefix: bytes, stream: BinaryIO, limit: int | None = None
+                   ) -> Iterator[_Record]:
+    """The items of a top-level array, streamed one at a time; an item of more than `limit`
+    bytes (Limits.max_record) is read past, not held, and refused.
+
+    The parser cannot drop a value it is in the middle of, so reading past a long item
+    ends that parse: the source finds where the item ends, and a new parse reads the
+    rest of the array from there, the items numbered on."""
     number = 0
     try:
-        source = _ArraySource(prefix, stream)  # checks the nesting of `prefix` at once
-        # use_float: without it the C backend crashes on an integer longer than Python
-        # reads (4,301 digits); with it, an integer beyond 64 bits is a parse error.
-        for value in _ijson_backend().items(source, "item", use_float=True):
-            number += 1
-            yield _Record(number, f"item {number}", line=1, value=value)
+        source = _ArraySource(prefix, stream, limit)  # checks the nesting of `prefix` at once
+        while True:
+            try:
+                # use_float: without it the C backend crashes on an integer longer than
+                # Python reads (4,301 digits); with it, an integer beyond 64 bits is a
+                # parse error.
+                for value in _ijson_backend().items(source, "item", use_float=True):
+                    number += 1
+                    source.item_read()
+                    yield _Record(number, f"item {number}", line=1, value=value)
+                return
+            except _TooLong:
+                number += 1
+                refusal = (f"an item of more than {format_size(limit or 0)}, the most one JSON"
+                           " record may hold (see --max-record-size)")
+                yield _Record(number, f"item {number}", 1, refusal=refusal)
+                source.skip_item()
     except _TooDeep as error:
         yield _Record(number + 1, f"item {number + 1}", 1, refusal=str(error), fatal=True)
     except (ijson.JSONError, ValueError) as error:
@@ -994,34 +1013,91 @@ _NOT_STRUCTURE = bytes(range(256)).translate(None, b'[]{}"')
 _BRACKET_STEPS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")  # each bracket: 1 more, 1 less
 
 
+class _TooLong(Exception):
+    """Raised from the byte source of a streamed array when one item outgrows the limit."""
+
+
 class _NestingGuard:
     """Follows how deeply JSON bytes nest arrays and objects (outside strings), chunk by chunk."""
 
-    def __init__(self) -> None:
-        self.depth = 0
-        self._in_string = False
-        self._carry = b""  # a backslash at a chunk's end escapes the next chunk's first byte
+    def __init__(self, depth: int = 0, in_string: bool = False, carry: bytes = b"") -> None:
+        self.depth = depth
+        self._in_string = in_string
+        self._carry = carry  # a backslash at a chunk's end escapes the next chunk's first byte
+
+    def state(self) -> tuple[int, bool, bytes]:
+        """Where the bytes fed so far leave off: a guard made with it goes on from there."""
+        return self.depth, self._in_string, self._carry
 
     def too_deep(self, data: bytes) -> bool:
         """Whether these bytes, following the ones fed before, nest deeper than MAX_NESTING."""
+        brackets, _ = self._brackets(data)
+        closing = brackets.count(b"]") + brackets.count(b"}")
+        opening = len(brackets) - closing
+        if (self.depth + opening > MAX_NESTING
+                and self.depth + max(_levels(brackets)) > MAX_NESTING):
+            return True
+        self.depth += opening - closing
+        return False
+
+    def between_items(self, data: bytes) -> bool:
+        """Whether these bytes, following the ones fed before, reach a place between two
+        items of a top-level array (outside a string, at most one level deep)."""
+        brackets, outside = self._brackets(data)
+        closing = brackets.count(b"]") + brackets.count(b"}")
+        depth, self.depth = self.depth, self.depth + len(brackets) - 2 * closing
+        if not outside:
+            return False
+        if depth <= 1 or self.depth <= 1:
+            return True
+        return depth - closing <= 1 and depth + min(_levels(brackets)) <= 1
+
+    def _brackets(self, data: bytes) -> tuple[bytes, bool]:
+        """The brackets of `data` outside strings, and whether any of it is outside one."""
         data, self._carry = self._carry + data, b""
         if b"\\" in data:
             data = _ESCAPE_PAIR.sub(b"", data)
             if data.endswith(b"\\"):
                 data, self._carry = data[:-1], b"\\"
         pieces = data.translate(None, _NOT_STRUCTURE).split(b'"')
-        brackets = b"".join(pieces[1::2] if self._in_string else pieces[0::2])
+        outside = pieces[1::2] if self._in_string else pieces[0::2]
         if len(pieces) % 2 == 0:
             self._in_string = not self._in_string
-        closing = brackets.count(b"]") + brackets.count(b"}")
-        opening = len(brackets) - closing
-        if self.depth + opening > MAX_NESTING:
-            # the level after k brackets: depth + (sum of their steps) - k
-            levels = accumulate(brackets.translate(_BRACKET_STEPS), initial=0)
-            if self.depth + max(map(operator.sub, levels, count())) > MAX_NESTING:
-                return True
-        self.depth += opening - closing
-        return False
+        return b"".join(outside), bool(outside)
+
+
+def _levels(brackets: bytes) -> Iterator[int]:
+    """How many levels deeper than at the start, before and after each bracket."""
+    # the level after k brackets: (sum of their steps) - k
+    return map(operator.sub, accumulate(brackets.translate(_BRACKET_STEPS), initial=0), count())
+
+
+def _item_end(data: bytes, state: tuple[int, bool, bytes]) -> int | None:
+    """Where in `data`, read on from `state` (see `_NestingGuard.state`) inside a top-level
+    array, the item under way ends: just past its comma, or at the array's closing
+    bracket; None when it goes on past `data`. Byte by byte: for the one block where an
+    item that was read past ends."""
+    depth, in_string, carry = state
+    escaped = bool(carry)
+    for index, byte in enumerate(data):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in b"[{":
+            depth += 1
+        elif byte in b"]}":
+            depth -= 1
+            if depth == 0:
+                return index
+        elif byte == 0x2C and depth == 1:
+            return index + 1
+    return None
 
 
 def _too_deep(data: bytes) -> bool:
@@ -1120,24 +1196,69 @@ class _PrefixedSource(io.RawIOBase):
 
 
 class _ArraySource(_PrefixedSource):
-    """The byte source for ijson: bad UTF-8 replaced (yajl rejects it) and the opening kept."""
+    """The byte source for ijson: bad UTF-8 replaced (yajl rejects it) and the opening kept.
 
-    def __init__(self, prefix: bytes, stream: BinaryIO):
+    With a `limit`, raises _TooLong once more than `limit` bytes were read since the
+    parser last gave an item (`item_read`) and none came: that many bytes of one item
+    (the whitespace before it aside), as the parser gives each item as soon as the
+    block holding its end is read. `skip_item` then reads past the item."""
+
+    def __init__(self, prefix: bytes, stream: BinaryIO, limit: int | None = None):
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._kept: bytearray | None = bytearray()
         self._nesting = _NestingGuard()
+        self._limit: int | None = None
+        self._item_start = 0
+        self._cut: tuple[tuple[int, bool, bytes], bytes] | None = None  # where _TooLong came
         super().__init__(b"", stream)
         self._pending = self._transform(prefix)
+        self._limit = limit
+
+    def item_read(self) -> None:
+        """The parser gave an item: the next one starts at most a block before here."""
+        self._item_start = self.bytes_read
+
+    def skip_item(self) -> None:
+        """After _TooLong: read past the rest of the item, and give the bytes after it as
+        the opening of an array, for a new parse to go on with."""
+        state, data = self._cut or ((1, False, b""), b"")
+        self._cut, self._kept = None, None  # error positions are given by byte from here
+        guard = _NestingGuard(*state)
+        while data:
+            if guard.between_items(data):
+                end = _item_end(data, state)
+                if end is not None:
+                    self.bytes_read += end - 1  # the `[` given again is not the file's
+                    self.resume(b"[" + data[end:])
+                    return
+            self.bytes_read += len(data)
+            state = guard.state()
+            data = self._decoded(self._stream.read(CHUNK_SIZE))
+        self.bytes_read -= 1
+        self.resume(b"[" + self._decoded(b"", final=True))  # the file ends inside the item
+
+    def resume(self, data: bytes) -> None:
+        self._nesting = _NestingGuard()
+        self._pending = self._guarded(data, limited=False)
+        self.item_read()
+
+    def _decoded(self, chunk: bytes, final: bool = False) -> bytes:
+        return self._decoder.decode(chunk, final).encode("utf-8")
 
     def _transform(self, chunk: bytes) -> bytes:
-        return self._guarded(self._decoder.decode(chunk).encode("utf-8"))
+        return self._guarded(self._decoded(chunk))
 
     def _finish(self) -> bytes:
-        return self._guarded(self._decoder.decode(b"", final=True).encode("utf-8"))
+        return self._guarded(self._decoded(b"", final=True))
 
-    def _guarded(self, data: bytes) -> bytes:
+    def _guarded(self, data: bytes, limited: bool = True) -> bytes:
+        state = self._nesting.state()
         if self._nesting.too_deep(data):
             raise _TooDeep
+        if (limited and self._limit is not None
+                and self.bytes_read + len(data) - self._item_start > self._limit):
+            self._cut = state, data
+            raise _TooLong
         return data
 
     def _seen(self, given: bytes) -> None:
