@@ -609,7 +609,7 @@ CASES = [
          small_seconds=90, small_rss_mb=250),
     Case("128 MiB JSONL line of mantras, snippets --sort left (8 MiB small)",
          partial(mantra_jsonl_line, fmt="plain", extra=("--sort", "left", "-o", os.devnull)),
-         (0,), small_seconds=90, small_rss_mb=250, in_suite=False),
+         (0,), small_seconds=90, small_rss_mb=250),
     Case("16 MiB turn, hit on every 10th line, -f html (2 MiB small)",
          partial(hits_on_many_lines, fmt="html", extra=("-o", os.devnull)), (0,),
          small_seconds=30, small_rss_mb=250),

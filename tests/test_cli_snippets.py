@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -60,3 +61,18 @@ def test_max_snippets_takes_a_count_or_all():
     done = invoke("scan", OVERLAPS, "-p", CARE, "--max-snippets", "many")
     assert done.status == 2
     assert "'many' is not a count or 'all'" in done.stderr
+
+
+def test_snippet_locations_of_many_hits_in_one_turn_are_those_of_the_jsonl_events(tmp_path):
+    lines = [f"{'  ' * (n % 3)}line {n} gate gate paragate, bodhi svaha" for n in range(40)]
+    path = tmp_path / "lines.txt"
+    path.write_text("### Claude 1 ###\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    common = ("scan", str(path), "--set", "heart-sutra-mantra", "--max-snippets", "all")
+
+    plain = invoke(*common, "-f", "plain").stdout
+    events = [json.loads(line) for line in invoke(*common, "-f", "jsonl").stdout.splitlines()]
+
+    shown = re.findall(rf"{re.escape(str(path))}:(\d+):(\d+)", plain)
+    placed = [(str(e["data"]["line"]), str(e["data"]["column"])) for e in events
+              if e["type"] == "match"]
+    assert len(placed) == 80 and sorted(shown) == sorted(placed)

@@ -17,6 +17,7 @@ from importlib.resources import files
 
 from backrooms_scan.relation import RELATIONS
 from backrooms_scan.report.base import Reporter
+from backrooms_scan.report.events import HitPositions
 from backrooms_scan.report.human import (
     BREAKDOWN_COLUMNS,
     PATTERN_COLUMNS,
@@ -58,9 +59,10 @@ class HtmlReporter(Reporter):
     def file_done(self, result, records, counts) -> None:
         if self.options.count_only:
             return
+        positions = HitPositions()
         for record in records:
             hit, turn = record.hit, record.hit.turn
-            line, column = hit.position
+            line, column = positions.of(hit)
             self.hits.append([self._turn_number(turn), hit.set, hit.pattern, hit.start, hit.end,
                               line, column, record.relation.value, int(record.replay)])
 

@@ -6,6 +6,7 @@ import re
 from collections import defaultdict
 
 from backrooms_scan.report.base import Reporter
+from backrooms_scan.report.events import HitPositions
 from backrooms_scan.report.snippets import Snippet, make_snippet
 
 
@@ -18,12 +19,13 @@ class HumanReporter(Reporter):
         if not self.options.snippets or self.options.count_only:
             return
         limit, key = self.options.max_snippets, SNIPPET_KEYS.get(self.options.snippet_order)
+        positions = HitPositions()
         for record in records:
             if record.replay:
                 continue
             held = self.snippets[f"{record.hit.set}/{record.hit.pattern}"]
             if limit is None or len(held) < limit or key is not None:
-                held.append(make_snippet(record.hit, self.options.context))
+                held.append(make_snippet(record.hit, self.options.context, positions))
             if key is not None and limit is not None and len(held) > 4 * limit:
                 held.sort(key=key)  # memory stays bounded by the limit, not the hits
                 del held[limit:]
