@@ -87,6 +87,10 @@ _ASCII_FOLD_BYTES = bytes(
     (c | 0x20) if chr(c).isalpha() else c if chr(c).isdigit() else 0x20 for c in range(128)
 ) + bytes(range(128, 256))
 _SPACE_RUN = re.compile(b"  +")
+_NOT_SPACE = re.compile(b"[^ ]")
+# `_collapsed` works on blocks of about this many bytes: `re.sub` keeps a piece and a
+# replacement per run until it joins them, 20 times the size of text dense in runs.
+COLLAPSE_BLOCK = 1 << 20
 # Joins texts folded together (`fold_joined`, `squeeze_joined`); no character folds to it.
 SEPARATOR = "\x00"
 
@@ -166,7 +170,7 @@ def _translate(data: bytes, table: bytes, squeeze: bool) -> bytes:
 
 def fold(text: str) -> str:
     """Fold `text` for matching (see the module docstring); fast on mostly-ASCII text."""
-    return _SPACE_RUN.sub(b" ", _fold_bytes(text)).strip(b" ").decode("utf-8")
+    return _collapsed(_fold_bytes(text)).strip(b" ").decode("utf-8")
 
 
 def fold_joined(texts: Sequence[str]) -> str:
@@ -178,8 +182,21 @@ def fold_joined(texts: Sequence[str]) -> str:
     inside a text folds to a space, as in `fold`, so the NULs of the result
     are exactly the separators.
     """
-    data = _fold_bytes(_joined_with_nul(texts), keep_nul=True)
-    return _SPACE_RUN.sub(b" ", data).decode("utf-8")
+    return _collapsed(_fold_bytes(_joined_with_nul(texts), keep_nul=True)).decode("utf-8")
+
+
+def _collapsed(data: bytes) -> bytes:
+    """`data` with each run of spaces made one space, a block at a time, each block
+    ending before a byte that is not a space so that no run is split."""
+    if len(data) <= COLLAPSE_BLOCK:
+        return _SPACE_RUN.sub(b" ", data)
+    blocks, start = [], 0
+    while start < len(data):
+        found = _NOT_SPACE.search(data, start + COLLAPSE_BLOCK)
+        end = len(data) if found is None else found.start()
+        blocks.append(_SPACE_RUN.sub(b" ", data[start:end]))
+        start = end
+    return b"".join(blocks)
 
 
 def squeeze_joined(texts: Sequence[str]) -> str:
@@ -278,6 +295,8 @@ def fold_with_offsets(text: str, folded: str | None = None) -> tuple[str, Sequen
     already passes the result as `folded`, which saves folding it again."""
     if len(text) > 4 * _SelectedOffsets.BLOCK:
         offsets: Sequence[int] | None = _SelectedOffsets.of(text)
+        if offsets is None:
+            offsets = _PerCharOffsets(text)
     else:
         classes = _fold_classes(text)
         emits = None if _OTHER in classes else _emits(classes[: classes.rfind(_ONE) + 1])
@@ -305,21 +324,48 @@ def _emits(classes: bytes) -> bytes:
     return marked.translate(_EMITS)
 
 
-class _SelectedOffsets(MadeOnRead[int]):
-    """The offsets of a long text whose characters fold to one character or none, kept
-    as a count of folded characters per block of the text: a block's offsets are worked
-    out again from its characters when one of them is read, so a turn of 100 MB needs no
-    map of 100 MB or more. Reading offsets in about increasing order, as hits are,
-    expands one block at a time."""
+class _BlockOffsets(MadeOnRead[int]):
+    """The offsets of a long text kept as a count of folded characters per block of the
+    text: a block's offsets are worked out again from its characters when one of them is
+    read, so a turn of 100 MB needs no map of 100 MB or more. Reading offsets in about
+    increasing order, as hits are, expands one block at a time. The last offset is the
+    sentinel `len(text)`."""
 
     BLOCK = 1 << 16
 
-    def __init__(self, text: str, before: list[int], carries: list[bytes], last_one: int):
+    def __init__(self, text: str, before: list[int]):
         self._text = text
-        self._before = before  # folded characters before each block
+        self._before = before  # folded characters before each block, and in all
+        self._expanded: tuple[int, array] = (-1, _offset_array())
+
+    def _block_emits(self, block: int) -> array:
+        """The offsets of the folded characters of one block."""
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        return self._before[-1] + 1
+
+    def _item(self, index: int):
+        if index == self._before[-1]:
+            return len(self._text)
+        block = bisect_right(self._before, index) - 1
+        if self._expanded[0] != block:
+            self._expanded = (block, self._block_emits(block))
+        return self._expanded[1][index - self._before[block]]
+
+    def __iter__(self):
+        for block in range(len(self._before) - 1):
+            yield from self._block_emits(block)
+        yield len(self._text)
+
+
+class _SelectedOffsets(_BlockOffsets):
+    """The offsets of a long text whose characters fold to one character or none."""
+
+    def __init__(self, text: str, before: list[int], carries: list[bytes], last_one: int):
+        super().__init__(text, before)
         self._carries = carries  # the last class before each block that is not "nothing"
         self._last_one = last_one
-        self._expanded: tuple[int, array] = (-1, _offset_array())
 
     @classmethod
     def of(cls, text: str) -> _SelectedOffsets | None:
@@ -351,41 +397,68 @@ class _SelectedOffsets(MadeOnRead[int]):
         emits = _emits(carry + _fold_classes(self._text[start:end]))[len(carry):]
         return _offset_array(itertools.compress(range(start, end), emits))
 
-    def __len__(self) -> int:
-        return self._before[-1] + 1
 
-    def _item(self, index: int):
-        if index == self._before[-1]:
-            return len(self._text)
-        block = bisect_right(self._before, index) - 1
-        if self._expanded[0] != block:
-            self._expanded = (block, self._block_emits(block))
-        return self._expanded[1][index - self._before[block]]
+class _PerCharOffsets(_BlockOffsets):
+    """The offsets of a long text with characters that fold to several characters, a
+    block at a time as `_fold_block` works them out: 4 bytes a character at most for
+    one block, instead of a list entry and an offset for every character of the text."""
 
-    def __iter__(self):
-        for block in range(len(self._before) - 1):
-            yield from self._block_emits(block)
-        yield len(self._text)
+    def __init__(self, text: str):
+        before, states, state = [0], [], (False, None)
+        for start in range(0, len(text), self.BLOCK):
+            states.append(state)
+            count, state = _fold_block(text, start, start + self.BLOCK, state)
+            before.append(before[-1] + count)
+        super().__init__(text, before)
+        self._states = states  # where the folding stands at the start of each block
+
+    def _block_emits(self, block: int) -> array:
+        offsets = _offset_array()
+        start = block * self.BLOCK
+        _fold_block(self._text, start, start + self.BLOCK, self._states[block], offsets=offsets)
+        return offsets
+
+
+_FoldState = tuple[bool, "int | None"]  # a letter came yet; where a pending space comes from
+
+
+def _fold_block(text: str, start: int, end: int, state: _FoldState,
+                chars: list[str] | None = None, offsets: array | None = None
+                ) -> tuple[int, _FoldState]:
+    """Fold `text[start:end]` a character at a time, going on from `state`: how many
+    folded characters it gives and the state after it; each one is appended to `chars`
+    and its offset to `offsets` when they are given. A run of spaces becomes one space
+    when a letter follows it, none before the first letter or after the last."""
+    table = _FOLD_TABLE
+    started, space_from = state
+    count = 0
+    for index in range(start, min(end, len(text))):
+        for folded in table[ord(text[index])]:
+            if folded == " ":
+                if started and space_from is None:
+                    space_from = index
+                continue
+            if space_from is not None:
+                count += 1
+                if chars is not None:
+                    chars.append(" ")
+                if offsets is not None:
+                    offsets.append(space_from)
+                space_from = None
+            count += 1
+            started = True
+            if chars is not None:
+                chars.append(folded)
+            if offsets is not None:
+                offsets.append(index)
+    return count, (started, space_from)
 
 
 def _fold_with_offsets_per_char(text: str) -> tuple[str, array]:
     """`fold_with_offsets` for text with characters that fold to several characters."""
-    table = _FOLD_TABLE
     chars: list[str] = []
     offsets = _offset_array()
-    space_from: int | None = None
-    for index, ch in enumerate(text):
-        for folded in table[ord(ch)]:
-            if folded == " ":
-                if chars and space_from is None:
-                    space_from = index
-                continue
-            if space_from is not None:
-                chars.append(" ")
-                offsets.append(space_from)
-                space_from = None
-            chars.append(folded)
-            offsets.append(index)
+    _fold_block(text, 0, len(text), (False, None), chars, offsets)
     offsets.append(len(text))
     return "".join(chars), offsets
 

@@ -171,6 +171,14 @@ class TestFoldAgreesWithTheDefinition:
         text = "The Buddha’s way — unsurpassable; 아제아제 바라아제… Straße ½ cafe\u0301!\n" * 50
         assert as_lists(fold_with_offsets(text)) == reference_fold_with_offsets(text)
 
+    def test_fold_with_offsets_of_a_long_text_of_characters_folding_to_several(self):
+        # worked out a block at a time; spaces and runs of them fall at the blocks' edges
+        text = "".join(("ﬁ", "ß", " ", "～ ", "  ", "e\u0301", "Ǆ,")[n * n % 7] for n in range(600_000))
+        folded, offsets = fold_with_offsets(text)
+        expected_folded, expected = reference_fold_with_offsets(text)
+        assert folded == expected_folded
+        assert list(offsets) == expected
+        assert [offsets[i] for i in range(0, len(offsets), 997)] == expected[::997]
 
     @pytest.mark.parametrize("tail", ["e\u0301\u0301 ,\u0301 b ", " \u0301\u0301x", "\u0301 ,  \u0301", "b, c"])
     def test_fold_with_offsets_of_a_long_text_is_its_short_forms_shifted(self, tail):
