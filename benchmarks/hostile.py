@@ -502,6 +502,13 @@ def emoji_jsonl_line(folder: Path, full: bool) -> list[str]:
                                      (FILLER * 2 + MANTRA + b" ").decode(), EMOJI))
 
 
+def emoji_jsonl_line_read(folder: Path, full: bool) -> list[str]:
+    """The longest JSONL line of ASCII and one emoji read by default: its text takes just
+    under 128 MiB in memory, 4 bytes a character (6 MiB small)."""
+    return scan_args(jsonl_text_line(folder, 32 * MIB - 64 * KIB if full else 6 * MIB,
+                                     (FILLER * 2 + MANTRA + b" ").decode(), EMOJI))
+
+
 def mantra_jsonl_line(folder: Path, full: bool, fmt: str = "json",
                       extra: tuple[str, ...] = ()) -> list[str]:
     """A JSONL line just under --max-record-size that is nothing but the mantra: 3 million
@@ -599,6 +606,8 @@ CASES = [
          counts=(1, 0), small_seconds=90, small_rss_mb=250),
     Case("120 MB JSONL line with one emoji (24 MB small)", emoji_jsonl_line, (0,),
          counts=(1, 0), small_seconds=60, small_rss_mb=300),
+    Case("32 MiB JSONL line with one emoji, the widest read (6 MiB small)",
+         emoji_jsonl_line_read, (0,), counts=(1, 0), small_rss_mb=150),
     Case("128 MiB JSONL line of mantras, -f json (8 MiB small)", mantra_jsonl_line, (0,),
          counts=(1, 0), small_seconds=60, small_rss_mb=250),
     Case("128 MiB JSONL line of mantras, -f jsonl (8 MiB small)",

@@ -115,6 +115,24 @@ def test_the_default_max_record_size_reads_a_long_jsonl_line_and_a_larger_one_re
             3, 3 * 4, {})
 
 
+def test_a_jsonl_line_whose_text_takes_more_than_max_record_size_in_memory_is_skipped(tmp_path):
+    # 400 KB of ASCII and one emoji: 4 bytes a character once decoded, 1.6 MB
+    path = jsonl_with_a_long_line(tmp_path, 400_000)
+    data = path.read_bytes().split(b"\n")
+    data[1] = data[1].replace(b"hello", "🙏".encode(), 1)
+    path.write_bytes(b"\n".join(data))
+
+    done, summary = scan_json(path, "--max-record-size", "1M")
+
+    assert done.status == 0, done.stderr
+    assert (summary["conversations"], summary["hits_including_replays"]) == (2, 2 * 4)
+    assert (f"{path}:2: a line whose text takes more than 1 MiB in memory (4 bytes a"
+            " character, as it holds characters beyond the BMP), the most one JSON line may"
+            " hold (see --max-record-size); line skipped") in done.stderr
+    done, summary = scan_json(path, "--max-record-size", "2M")
+    assert (summary["conversations"], summary["notices"]) == (3, {}), done.stderr
+
+
 def sharegpt_array(tmp_path, *fillers: str):
     """A top-level array of ShareGPT conversations, one a filler, each reciting the mantra."""
     path = tmp_path / "chats.json"

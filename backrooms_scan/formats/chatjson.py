@@ -874,9 +874,12 @@ class _LineRecords:
         limit = -1 if self._limit is None else self._limit + 2
         while raw := self._lines.readline(limit):
             self._line_number += 1
-            if self._limit is not None and (
-                    len(raw) - raw.endswith(b"\n") - raw.endswith(b"\r\n") > self._limit):
-                return self._too_long(raw)
+            if self._limit is not None:
+                size = len(raw) - raw.endswith(b"\n") - raw.endswith(b"\r\n")
+                if size > self._limit:
+                    return self._too_long(raw)
+                if size > self._limit // 4 and (width := _too_wide(raw, self._limit)):
+                    return self._too_long(raw, width)
             text = raw.decode("utf-8", errors="replace")
             del raw
             if self.read is not None:
@@ -891,17 +894,45 @@ class _LineRecords:
         raise StopIteration
 
 
-    def _too_long(self, raw: bytes) -> _Record:
-        """The record of a line longer than the limit, which is read past, not held."""
+    def _too_long(self, raw: bytes, width: int = 1) -> _Record:
+        """The record of a line longer than the limit, which is read past, not held;
+        `width`: the bytes each of its characters would take in memory, when that made
+        it too long."""
         self.cut = True
         while raw and not raw.endswith(b"\n"):
             self._lone_cr_seen = self._lone_cr_seen or b"\r" in raw[:-1]
             raw = self._lines.readline(CHUNK_SIZE)
         self._number += 1
-        refusal = (f"a line of more than {format_size(self._limit or 0)}, the most one JSON"
+        limit = format_size(self._limit or 0)
+        refusal = (f"a line of more than {limit}, the most one JSON line may hold (see"
+                   " --max-record-size)") if width == 1 else (
+                   f"a line whose text takes more than {limit} in memory ({width} bytes a"
+                   f" character, as it holds {_WIDE_CHARACTERS[width]}), the most one JSON"
                    " line may hold (see --max-record-size)")
         return _Record(self._number, f"line {self._line_number}", self._line_number,
                        refusal=refusal, notice_line=self._line_number)
+
+
+# Python keeps a text in 1, 2 or 4 bytes a character, by its widest one: a line of ASCII
+# with one emoji takes 4 times its length, and so does each string parsed from it.
+_WIDE_CHARACTERS = {2: "characters beyond Latin-1", 4: "characters beyond the BMP"}
+_WIDE_BYTES = ((4, re.compile(rb"[\xf0-\xf4]|\\u[dD][89abAB]")),
+               (2, re.compile(rb"[\xc4-\xef]|\\u(?!00)[0-9a-fA-F]{4}")))
+
+
+def _too_wide(raw: bytes, limit: int) -> int:
+    """The bytes each character of the UTF-8 line `raw` takes in memory once decoded (or
+    parsed: JSON escapes count), when its characters would take more than `limit` bytes
+    in all; else 0."""
+    for width, wide in _WIDE_BYTES:
+        if wide.search(raw):
+            break
+    else:
+        return 0
+    characters = len(raw) if raw.isascii() else sum(
+        len(raw[start : start + CHUNK_SIZE].decode("utf-8", errors="ignore"))
+        for start in range(0, len(raw), CHUNK_SIZE))
+    return width if characters * width > limit else 0
 
 
 def _line_record(number: int, line_number: int, text: str, lone_cr_seen: bool) -> _Record:
