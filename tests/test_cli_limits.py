@@ -166,8 +166,9 @@ def test_an_array_whose_only_item_is_over_max_record_size_is_skipped_with_the_re
                                    " the most one JSON record may hold (see --max-record-size)"}]
 
 
-def test_the_default_max_record_size_reads_a_long_array_item(tmp_path):
-    path = sharegpt_array(tmp_path, "hello", "hello " * (MIB // 3), "hi")
+def test_the_default_max_record_size_reads_a_long_array_item_and_the_items_after_it(tmp_path):
+    # past 4 MiB, so the items after it are read by a new parse
+    path = sharegpt_array(tmp_path, "hello", "hello " * (5 * MIB // 6), "hi")
 
     done, summary = scan_json(path)
 

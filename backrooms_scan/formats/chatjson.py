@@ -76,6 +76,14 @@ _JSON_OPENING = re.compile(
 # A file with none of its first records conversation-shaped is not read further.
 EARLY_CHECK = 10
 CHUNK_SIZE = 64 * 1024
+# The most a streamed array gives its parser at once (the parser holds a buffer this
+# size). The parser reads a string again from its start each time more of it comes, so
+# the bytes given grow with the item under way, up to this: a string of 128 MB then
+# takes 4 seconds to parse, not a minute.
+LONG_ITEM_READ = 2 * 1024 * 1024
+# After an item longer than this, a streamed array is parsed on by a new parser (see
+# `_array_records`).
+LONG_ITEM = 4 * 1024 * 1024
 # How much of a streamed array is kept to point at a parse error by line and column.
 ERROR_CAPTURE_LIMIT = 1024 * 1024
 # JSON nested deeper than this is refused before it is parsed: the streaming parser's
@@ -761,8 +769,16 @@ def _array_records(prefix: bytes, stream: BinaryIO, limit: int | None = None
 
     The parser cannot drop a value it is in the middle of, so reading past a long item
     ends that parse: the source finds where the item ends, and a new parse reads the
-    rest of the array from there, the items numbered on."""
+    rest of the array from there, the items numbered on. A parse also ends after a long
+    item it read, as it keeps a buffer as long as the longest string it met."""
     number = 0
+
+    def numbered(value: object) -> _Record:  # so that no frame holds the item once given
+        nonlocal number
+        number += 1
+        source.item_read()
+        return _Record(number, f"item {number}", line=1, value=value)
+
     try:
         source = _ArraySource(prefix, stream, limit)  # checks the nesting of `prefix` at once
         while True:
@@ -770,11 +786,11 @@ def _array_records(prefix: bytes, stream: BinaryIO, limit: int | None = None
                 # use_float: without it the C backend crashes on an integer longer than
                 # Python reads (4,301 digits); with it, an integer beyond 64 bits is a
                 # parse error.
-                for value in _ijson_backend().items(source, "item", use_float=True):
-                    number += 1
-                    source.item_read()
-                    yield _Record(number, f"item {number}", line=1, value=value)
+                yield from map(numbered, _ijson_backend().items(
+                    source, "item", use_float=True, buf_size=LONG_ITEM_READ))
                 return
+            except _Restart:
+                source.restart()
             except _TooLong:
                 number += 1
                 refusal = (f"an item of more than {format_size(limit or 0)}, the most one JSON"
@@ -1048,6 +1064,10 @@ class _TooLong(Exception):
     """Raised from the byte source of a streamed array when one item outgrows the limit."""
 
 
+class _Restart(Exception):
+    """Raised from the byte source of a streamed array after a long item, for a new parse."""
+
+
 class _NestingGuard:
     """Follows how deeply JSON bytes nest arrays and objects (outside strings), chunk by chunk."""
 
@@ -1203,7 +1223,7 @@ class _PrefixedSource(io.RawIOBase):
         if wanted == 0:
             return 0
         while not self._pending:
-            chunk = self._stream.read(max(wanted, CHUNK_SIZE))
+            chunk = self._stream.read(self._chunk_size(wanted))
             if not chunk:
                 self._pending = self._finish()
                 if not self._pending:
@@ -1215,6 +1235,9 @@ class _PrefixedSource(io.RawIOBase):
         self.bytes_read += len(given)
         self._seen(given)
         return len(given)
+
+    def _chunk_size(self, wanted: int) -> int:
+        return max(wanted, CHUNK_SIZE)
 
     def _transform(self, chunk: bytes) -> bytes:
         return chunk
@@ -1241,6 +1264,8 @@ class _ArraySource(_PrefixedSource):
         self._limit: int | None = None
         self._item_start = 0
         self._cut: tuple[tuple[int, bool, bytes], bytes] | None = None  # where _TooLong came
+        self._held: bytes | None = None  # what follows a long item, for a new parse
+        self._held_from = 0  # where it starts
         super().__init__(b"", stream)
         self._pending = self._transform(prefix)
         self._limit = limit
@@ -1268,10 +1293,30 @@ class _ArraySource(_PrefixedSource):
         self.bytes_read -= 1
         self.resume(b"[" + self._decoded(b"", final=True))  # the file ends inside the item
 
+    def restart(self) -> None:
+        """After _Restart: give the bytes after the long item as the opening of an array."""
+        data, self._held = self._held or b"", None
+        self.bytes_read -= 1
+        self.resume(b"[" + data)
+
     def resume(self, data: bytes) -> None:
         self._nesting = _NestingGuard()
         self._pending = self._guarded(data, limited=False)
         self.item_read()
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        if self._held is not None and not self._pending:
+            if self._item_start >= self._held_from:  # the parser gave the long item
+                raise _Restart
+            self._pending, self._held = self._held, None
+        return super().readinto(buffer)
+
+    def _chunk_size(self, wanted: int) -> int:
+        """As many bytes as the item under way has so far, but no more than it may still
+        have, so that the limit is found within a block of CHUNK_SIZE."""
+        since = self.bytes_read - self._item_start
+        room = since if self._limit is None else min(since, self._limit - since)
+        return min(wanted, max(CHUNK_SIZE, room))
 
     def _decoded(self, chunk: bytes, final: bool = False) -> bytes:
         return self._decoder.decode(chunk, final).encode("utf-8")
@@ -1286,10 +1331,15 @@ class _ArraySource(_PrefixedSource):
         state = self._nesting.state()
         if self._nesting.too_deep(data):
             raise _TooDeep
-        if (limited and self._limit is not None
-                and self.bytes_read + len(data) - self._item_start > self._limit):
+        since = self.bytes_read - self._item_start
+        if limited and self._limit is not None and since + len(data) > self._limit:
             self._cut = state, data
             raise _TooLong
+        if limited and since > LONG_ITEM and _NestingGuard(*state).between_items(data):
+            end = _item_end(data, state)
+            if end is not None and data[end - 1 : end] == b",":
+                self._held, self._held_from = data[end:], self.bytes_read + end
+                return data[:end]
         return data
 
     def _seen(self, given: bytes) -> None:
