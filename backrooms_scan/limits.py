@@ -20,8 +20,8 @@ MAX_WHOLE_FILE = 16 * MiB
 # One JSON record read whole (a JSONL line, an item of a top-level array, or a JSON document
 # that is neither) may not be larger than this: reading and matching one takes about 4
 # times its size (a 120 MB JSONL line: 490 MB), so 128 MiB keeps a scan under 600 MB. A
-# JSONL line is measured by what its text takes in memory: 2 or 4 bytes a character when
-# it holds one beyond Latin-1 or beyond the BMP.
+# JSONL line or array item is also measured by what its text takes in memory: 2 or 4
+# bytes a character when it holds one beyond Latin-1 or beyond the BMP.
 MAX_RECORD = 128 * MiB
 # How long a pipe or device named on the command line may stay silent before it is skipped.
 PIPE_WAIT_SECONDS = 10.0

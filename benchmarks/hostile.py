@@ -411,20 +411,24 @@ def jsonl_line(folder: Path, full: bool) -> list[str]:
 
 
 
+LIGATURES = "ﬁ ß ～ "  # each folds to more characters than it has
+EMOJI = "🙏"
+
+
 def sharegpt(value: str) -> str:
     return json.dumps({"conversations": [{"from": "human", "value": "hello"},
                                          {"from": "gpt", "value": value}]})
 
 
-def array_item(folder: Path, size: int) -> Path:
+def array_item(folder: Path, size: int, opening: str = "") -> Path:
     """A ShareGPT array of three conversations, the second holding one string of `size`
-    bytes, written a piece at a time."""
+    bytes after `opening`, written a piece at a time."""
     path = folder / "big.json"
     small = sharegpt(MANTRA.decode())
     head, tail = sharegpt("\0").encode().split(b"\\u0000")
     unit = FILLER * 2 + MANTRA + b" "
     with path.open("wb") as out:
-        out.write(f"[{small},\n".encode() + head)
+        out.write(f"[{small},\n".encode() + head + opening.encode())
         block = unit * (MIB // len(unit))
         for _ in range(size // len(block)):
             out.write(block)
@@ -444,8 +448,12 @@ def array_item_under_record_limit(folder: Path, full: bool) -> list[str]:
     return scan_args(array_item(folder, 120 * MIB if full else 24 * MIB))
 
 
-LIGATURES = "ﬁ ß ～ "  # each folds to more characters than it has
-EMOJI = "🙏"
+def array_item_with_emoji(folder: Path, full: bool) -> list[str]:
+    """A ShareGPT array whose second item holds one string of 120 MB of ASCII (24 MB small)
+    that opens with an emoji."""
+    return scan_args(array_item(folder, 120 * MIB if full else 24 * MIB, EMOJI))
+
+
 
 
 def format_a(turn_text: str) -> bytes:
@@ -598,6 +606,8 @@ CASES = [
          small_rss_mb=150),
     Case("120 MB string in a JSON array item (24 MB small)", array_item_under_record_limit,
          (0,), counts=(1, 0), small_seconds=60, small_rss_mb=200),
+    Case("120 MB string with one emoji in a JSON array item (24 MB small)",
+         array_item_with_emoji, (0,), counts=(1, 0), small_seconds=60, small_rss_mb=300),
     Case("16 MiB format-A file of ligatures (4 MiB small)", ligature_format_a, (0,),
          counts=(1, 0), small_seconds=60, small_rss_mb=200),
     Case("16 MiB fork log with one emoji (4 MiB small)", emoji_fork_log, (0,), counts=(1, 0),

@@ -156,6 +156,19 @@ def test_an_array_item_over_max_record_size_is_skipped_with_a_notice_and_the_res
             " (see --max-record-size); item skipped") in done.stderr
 
 
+def test_an_array_item_whose_text_takes_more_than_max_record_size_in_memory_is_skipped(tmp_path):
+    # 420 KB of ASCII and one emoji (written as a JSON escape): 4 bytes a character, 1.7 MB
+    path = sharegpt_array(tmp_path, "hello", "hello " * 70_000 + "🙏", "hi")
+
+    done, summary = scan_json(path, "--max-record-size", "1M")
+
+    assert done.status == 0, done.stderr
+    assert (summary["conversations"], summary["hits_including_replays"]) == (2, 2 * 4)
+    assert (f"{path}: item 2: an item whose text takes more than 1 MiB in memory (4 bytes a"
+            " character, as it holds characters beyond the BMP), the most one JSON record may"
+            " hold (see --max-record-size); item skipped") in done.stderr
+
+
 def test_an_array_whose_only_item_is_over_max_record_size_is_skipped_with_the_reason(tmp_path):
     path = sharegpt_array(tmp_path, "hello " * (MIB // 5))
 

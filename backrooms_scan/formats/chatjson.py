@@ -791,10 +791,10 @@ def _array_records(prefix: bytes, stream: BinaryIO, limit: int | None = None
                 return
             except _Restart:
                 source.restart()
-            except _TooLong:
+            except _TooLong as error:
                 number += 1
-                refusal = (f"an item of more than {format_size(limit or 0)}, the most one JSON"
-                           " record may hold (see --max-record-size)")
+                refusal = _too_long(f"an item of more than {format_size(limit or 0)}", "an item",
+                                    limit or 0, error.width, "record")
                 yield _Record(number, f"item {number}", 1, refusal=refusal)
                 source.skip_item()
     except _TooDeep as error:
@@ -919,12 +919,8 @@ class _LineRecords:
             self._lone_cr_seen = self._lone_cr_seen or b"\r" in raw[:-1]
             raw = self._lines.readline(CHUNK_SIZE)
         self._number += 1
-        limit = format_size(self._limit or 0)
-        refusal = (f"a line of more than {limit}, the most one JSON line may hold (see"
-                   " --max-record-size)") if width == 1 else (
-                   f"a line whose text takes more than {limit} in memory ({width} bytes a"
-                   f" character, as it holds {_WIDE_CHARACTERS[width]}), the most one JSON"
-                   " line may hold (see --max-record-size)")
+        refusal = _too_long(f"a line of more than {format_size(self._limit or 0)}", "a line",
+                            self._limit or 0, width, "line")
         return _Record(self._number, f"line {self._line_number}", self._line_number,
                        refusal=refusal, notice_line=self._line_number)
 
@@ -936,19 +932,40 @@ _WIDE_BYTES = ((4, re.compile(rb"[\xf0-\xf4]|\\u[dD][89abAB]")),
                (2, re.compile(rb"[\xc4-\xef]|\\u(?!00)[0-9a-fA-F]{4}")))
 
 
+def _too_long(longer: str, what: str, limit: int, width: int, record: str) -> str:
+    """Why a JSONL line or array item is not read: `longer` than the limit, or `what`
+    whose text takes more in memory, `width` bytes a character."""
+    if width > 1:
+        longer = (f"{what} whose text takes more than {format_size(limit)} in memory ({width}"
+                  f" bytes a character, as it holds {_WIDE_CHARACTERS[width]})")
+    return f"{longer}, the most one JSON {record} may hold (see --max-record-size)"
+
+
+_NOT_FIRST_BYTES = bytes(range(0x80, 0xC0))  # the bytes of UTF-8 that start no character
+
+
 def _too_wide(raw: bytes, limit: int) -> int:
     """The bytes each character of the UTF-8 line `raw` takes in memory once decoded (or
     parsed: JSON escapes count), when its characters would take more than `limit` bytes
     in all; else 0."""
-    for width, wide in _WIDE_BYTES:
-        if wide.search(raw):
-            break
-    else:
+    width = _width(raw)
+    if width == 1:
         return 0
     characters = len(raw) if raw.isascii() else sum(
-        len(raw[start : start + CHUNK_SIZE].decode("utf-8", errors="ignore"))
-        for start in range(0, len(raw), CHUNK_SIZE))
+        _characters(raw[start : start + CHUNK_SIZE]) for start in range(0, len(raw), CHUNK_SIZE))
     return width if characters * width > limit else 0
+
+
+def _width(data: bytes) -> int:
+    """The bytes a character of a text holding the UTF-8 (or JSON-escaped) `data` takes."""
+    if data.isascii() and b"\\u" not in data:
+        return 1
+    return next((width for width, wide in _WIDE_BYTES if wide.search(data)), 1)
+
+
+def _characters(data: bytes) -> int:
+    """The characters of UTF-8 `data` (a character cut at either end counted once)."""
+    return len(data.translate(None, _NOT_FIRST_BYTES))
 
 
 def _line_record(number: int, line_number: int, text: str, lone_cr_seen: bool) -> _Record:
@@ -1061,7 +1078,12 @@ _BRACKET_STEPS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")  # each bracket: 
 
 
 class _TooLong(Exception):
-    """Raised from the byte source of a streamed array when one item outgrows the limit."""
+    """Raised from the byte source of a streamed array when one item outgrows the limit;
+    `width`: the bytes each of its characters takes in memory, when that made it so."""
+
+    def __init__(self, width: int = 1) -> None:
+        super().__init__(width)
+        self.width = width
 
 
 class _Restart(Exception):
@@ -1263,6 +1285,7 @@ class _ArraySource(_PrefixedSource):
         self._nesting = _NestingGuard()
         self._limit: int | None = None
         self._item_start = 0
+        self._item_characters, self._item_width = 0, 1  # of the item under way, as read
         self._cut: tuple[tuple[int, bool, bytes], bytes] | None = None  # where _TooLong came
         self._held: bytes | None = None  # what follows a long item, for a new parse
         self._held_from = 0  # where it starts
@@ -1273,6 +1296,7 @@ class _ArraySource(_PrefixedSource):
     def item_read(self) -> None:
         """The parser gave an item: the next one starts at most a block before here."""
         self._item_start = self.bytes_read
+        self._item_characters, self._item_width = 0, 1
 
     def skip_item(self) -> None:
         """After _TooLong: read past the rest of the item, and give the bytes after it as
@@ -1332,9 +1356,13 @@ class _ArraySource(_PrefixedSource):
         if self._nesting.too_deep(data):
             raise _TooDeep
         since = self.bytes_read - self._item_start
-        if limited and self._limit is not None and since + len(data) > self._limit:
-            self._cut = state, data
-            raise _TooLong
+        if limited and self._limit is not None:
+            self._item_width = max(self._item_width, _width(data))
+            self._item_characters += len(data) if data.isascii() else _characters(data)
+            if since + len(data) > self._limit or (
+                    self._item_characters * self._item_width > self._limit):
+                self._cut = state, data
+                raise _TooLong(1 if since + len(data) > self._limit else self._item_width)
         if limited and since > LONG_ITEM and _NestingGuard(*state).between_items(data):
             end = _item_end(data, state)
             if end is not None and data[end - 1 : end] == b",":
