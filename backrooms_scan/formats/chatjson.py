@@ -770,7 +770,8 @@ def _array_records(prefix: bytes, stream: BinaryIO, limit: int | None = None
     The parser cannot drop a value it is in the middle of, so reading past a long item
     ends that parse: the source finds where the item ends, and a new parse reads the
     rest of the array from there, the items numbered on. A parse also ends after a long
-    item it read, as it keeps a buffer as long as the longest string it met."""
+    item it read, before the item is given, as it keeps a buffer as long as the longest
+    string it met."""
     number = 0
 
     def numbered(value: object) -> _Record:  # so that no frame holds the item once given
@@ -779,24 +780,32 @@ def _array_records(prefix: bytes, stream: BinaryIO, limit: int | None = None
         source.item_read()
         return _Record(number, f"item {number}", line=1, value=value)
 
+    def parse() -> Iterator[_Record]:
+        # use_float: without it the C backend crashes on an integer longer than Python
+        # reads (4,301 digits); with it, an integer beyond 64 bits is a parse error.
+        return map(numbered, _ijson_backend().items(source, "item", use_float=True,
+                                                    buf_size=LONG_ITEM_READ))
+
     try:
         source = _ArraySource(prefix, stream, limit)  # checks the nesting of `prefix` at once
+        parsed = parse()
         while True:
             try:
-                # use_float: without it the C backend crashes on an integer longer than
-                # Python reads (4,301 digits); with it, an integer beyond 64 bits is a
-                # parse error.
-                yield from map(numbered, _ijson_backend().items(
-                    source, "item", use_float=True, buf_size=LONG_ITEM_READ))
+                while (record := next(parsed, None)) is not None:
+                    if source.parsed_to_item_end():
+                        del parsed
+                        source.restart()
+                        parsed = parse()
+                    yield record
+                    del record
                 return
-            except _Restart:
-                source.restart()
             except _TooLong as error:
                 number += 1
                 refusal = _too_long(f"an item of more than {format_size(limit or 0)}", "an item",
                                     limit or 0, error.width, "record")
                 yield _Record(number, f"item {number}", 1, refusal=refusal)
                 source.skip_item()
+                parsed = parse()
     except _TooDeep as error:
         yield _Record(number + 1, f"item {number + 1}", 1, refusal=str(error), fatal=True)
     except (ijson.JSONError, ValueError) as error:
@@ -1086,10 +1095,6 @@ class _TooLong(Exception):
         self.width = width
 
 
-class _Restart(Exception):
-    """Raised from the byte source of a streamed array after a long item, for a new parse."""
-
-
 class _NestingGuard:
     """Follows how deeply JSON bytes nest arrays and objects (outside strings), chunk by chunk."""
 
@@ -1317,8 +1322,14 @@ class _ArraySource(_PrefixedSource):
         self.bytes_read -= 1
         self.resume(b"[" + self._decoded(b"", final=True))  # the file ends inside the item
 
+    def parsed_to_item_end(self) -> bool:
+        """Whether the parser, which just gave an item, was given nothing after it: the
+        bytes after a long item are held back (see `_guarded`) so that a new parse can go
+        on from there."""
+        return self._held is not None and self._item_start >= self._held_from
+
     def restart(self) -> None:
-        """After _Restart: give the bytes after the long item as the opening of an array."""
+        """Give the bytes after the long item as the opening of an array, for a new parse."""
         data, self._held = self._held or b"", None
         self.bytes_read -= 1
         self.resume(b"[" + data)
@@ -1329,9 +1340,7 @@ class _ArraySource(_PrefixedSource):
         self.item_read()
 
     def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
-        if self._held is not None and not self._pending:
-            if self._item_start >= self._held_from:  # the parser gave the long item
-                raise _Restart
+        if self._held is not None and not self._pending:  # the long item did not come
             self._pending, self._held = self._held, None
         return super().readinto(buffer)
 
