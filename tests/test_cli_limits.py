@@ -157,8 +157,9 @@ def test_an_array_item_over_max_record_size_is_skipped_with_a_notice_and_the_res
 
 
 def test_an_array_item_whose_text_takes_more_than_max_record_size_in_memory_is_skipped(tmp_path):
-    # 420 KB of ASCII and one emoji (written as a JSON escape): 4 bytes a character, 1.7 MB
-    path = sharegpt_array(tmp_path, "hello", "hello " * 70_000 + "🙏", "hi")
+    # one emoji (written as a JSON escape), in the block the item starts in, and 420 KB of
+    # ASCII: 4 bytes a character, 1.7 MB
+    path = sharegpt_array(tmp_path, "hello", "🙏" + "hello " * 70_000, "hi")
 
     done, summary = scan_json(path, "--max-record-size", "1M")
 

@@ -1291,6 +1291,7 @@ class _ArraySource(_PrefixedSource):
         self._limit: int | None = None
         self._item_start = 0
         self._item_characters, self._item_width = 0, 1  # of the item under way, as read
+        self._block_width = 1  # of the last block read
         self._cut: tuple[tuple[int, bool, bytes], bytes] | None = None  # where _TooLong came
         self._held: bytes | None = None  # what follows a long item, for a new parse
         self._held_from = 0  # where it starts
@@ -1299,9 +1300,10 @@ class _ArraySource(_PrefixedSource):
         self._limit = limit
 
     def item_read(self) -> None:
-        """The parser gave an item: the next one starts at most a block before here."""
+        """The parser gave an item: the next one starts at most a block before here (so
+        it is as wide as that block)."""
         self._item_start = self.bytes_read
-        self._item_characters, self._item_width = 0, 1
+        self._item_characters, self._item_width = 0, self._block_width
 
     def skip_item(self) -> None:
         """After _TooLong: read past the rest of the item, and give the bytes after it as
@@ -1366,7 +1368,8 @@ class _ArraySource(_PrefixedSource):
             raise _TooDeep
         since = self.bytes_read - self._item_start
         if limited and self._limit is not None:
-            self._item_width = max(self._item_width, _width(data))
+            self._block_width = _width(data)
+            self._item_width = max(self._item_width, self._block_width)
             self._item_characters += len(data) if data.isascii() else _characters(data)
             if since + len(data) > self._limit or (
                     self._item_characters * self._item_width > self._limit):
