@@ -462,6 +462,20 @@ def format_a(turn_text: str) -> bytes:
             + MANTRA.decode() + "\n").encode()
 
 
+def emoji_json_document(folder: Path, full: bool) -> list[str]:
+    """One ShareGPT conversation on several lines, a message of 100 MB of ASCII after an
+    emoji (20 MB small)."""
+    path = folder / "big.json"
+    unit = FILLER * 2 + MANTRA + b" "
+    block = unit * (MIB // len(unit))
+    with path.open("wb") as out:
+        out.write(('{"conversations": [\n {"from": "human", "value": "' + EMOJI).encode())
+        for _ in range((100 if full else 20) * MIB // len(block)):
+            out.write(block)
+        out.write(f'"}},\n {{"from": "gpt", "value": "{MANTRA.decode()}"}}]}}\n'.encode())
+    return scan_args(path)
+
+
 def ligature_format_a(folder: Path, full: bool) -> list[str]:
     """A format-A file just under the whole-file limit (4 MiB small), its first turn lines
     of characters whose folding is longer than they are, with a mantra now and then."""
@@ -608,6 +622,8 @@ CASES = [
          (0,), counts=(1, 0), small_seconds=60, small_rss_mb=200),
     Case("120 MB string with one emoji in a JSON array item (24 MB small)",
          array_item_with_emoji, (0,), counts=(1, 0), small_seconds=60, small_rss_mb=300),
+    Case("100 MB JSON document with one emoji (20 MB small)", emoji_json_document, (0, 1),
+         small_seconds=60, small_rss_mb=350),
     Case("16 MiB format-A file of ligatures (4 MiB small)", ligature_format_a, (0,),
          counts=(1, 0), small_seconds=60, small_rss_mb=200),
     Case("16 MiB fork log with one emoji (4 MiB small)", emoji_fork_log, (0,), counts=(1, 0),

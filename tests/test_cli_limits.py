@@ -202,3 +202,21 @@ def test_a_json_document_over_max_record_size_is_skipped_with_the_reason(tmp_pat
     assert done.status == 1
     assert summary["skipped"] == [{"path": str(path), "reason": "a JSON document of more than"
                                    " 1 MiB is not read whole (see --max-record-size)"}], summary
+
+
+def test_a_json_document_whose_text_takes_more_than_max_record_size_in_memory_is_skipped(tmp_path):
+    path = tmp_path / "chat.json"
+    path.write_text(json.dumps({"conversations": [
+        {"from": "human", "value": "hello " * 70_000 + "🙏"},
+        {"from": "gpt", "value": "gate gate paragate parasamgate bodhi svaha"}]}, indent=1,
+        ensure_ascii=False), encoding="utf-8")
+
+    done, summary = scan_json(path, "--max-record-size", "1M")
+
+    assert done.status == 1
+    assert summary["skipped"] == [{"path": str(path), "reason": "a JSON document whose text"
+                                   " takes more than 1 MiB in memory (4 bytes a character, as"
+                                   " it holds characters beyond the BMP) is not read whole"
+                                   " (see --max-record-size)"}], summary
+    done, summary = scan_json(path, "--max-record-size", "2M")
+    assert summary["conversations"] == 1, done.stderr

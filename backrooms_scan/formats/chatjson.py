@@ -840,7 +840,18 @@ def _object_records(prefix: bytes, stream: BinaryIO, limit: int | None = None
     if records.cut or (limit is not None and held + len(rest) > limit):
         raise SkipFile(f"a JSON document of more than {format_size(limit or 0)} is not read"
                        " whole (see --max-record-size)")
-    return _document_records("".join(read) + rest.decode("utf-8", errors="replace"))
+    if limit is not None and len(rest) > limit // 4 and (width := _too_wide(rest, limit)):
+        raise SkipFile(f"a JSON document whose text takes more than {format_size(limit)} in"
+                       f" memory ({width} bytes a character, as it holds"
+                       f" {_WIDE_CHARACTERS[width]}) is not read whole (see --max-record-size)")
+    # decoded once: joining decoded parts would hold the text twice, 4 bytes a character
+    data = "".join(read).encode("utf-8", errors="surrogatepass") + rest
+    del read, rest
+    return _document_records(_decoded_once(data))
+
+
+def _decoded_once(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
 
 
 def _parsed(record: _Record) -> bool:
@@ -1037,8 +1048,12 @@ def _parse_line(text: str) -> tuple[object, json.JSONDecodeError | _Refused | No
         # A line break after the value is whitespace to JSON: only an error's column
         # needs it gone, so a long line is not copied without it.
         return json.loads(text), None
-    except json.JSONDecodeError:
-        pass
+    except json.JSONDecodeError as error:
+        end = len(text) - text.endswith("\n")
+        if error.pos < end - text.endswith("\r", 0, end):
+            # before the line break, so on the line; without the traceback, whose frames
+            # would keep the line and what was parsed of it until a collection
+            return None, error.with_traceback(None)
     except RecursionError:
         return None, _Refused(_TooDeep.MESSAGE)
     except ValueError:  # an integer longer than Python reads
@@ -1046,7 +1061,7 @@ def _parse_line(text: str) -> tuple[object, json.JSONDecodeError | _Refused | No
     try:
         return json.loads(text.rstrip("\r\n")), None  # so columns stay on the line
     except json.JSONDecodeError as error:
-        return None, error
+        return None, error.with_traceback(None)
 
 
 def _locate_error(source: _ArraySource, error: Exception) -> tuple[str, int | None]:
