@@ -249,6 +249,8 @@ def execute(request: ScanRequest, env: Environment) -> int:
                                           jobs=request.jobs, shard=request.shard,
                                           stdin=env.stdin, units=units)) as results:
                         for unit, result in results:
+                            if (swallowed := interrupt.signalled()) is not None:
+                                raise swallowed
                             records, counts = tally.add(result)
                             problems.add(result)
                             values_seen |= result.values_seen
@@ -258,6 +260,7 @@ def execute(request: ScanRequest, env: Environment) -> int:
                             progress.advance(unit, result)
                 except KeyboardInterrupt as error:
                     interrupted = error
+            interrupted = interrupted or interrupt.signalled()
             problems.finish()
             summary = tally.summary()
             if summary["files_scanned"] and interrupted is None:

@@ -19,7 +19,8 @@ from contextlib import contextmanager
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 # mode "exit": before a command runs; "raise": while it runs; "hold": after one was raised.
 # end: what a signal does in mode "exit" (None: raise Interrupted, as while a command runs).
-_state: dict = {"mode": "exit", "end": None}
+# raised: the signal raised as Interrupted while the command runs, if one was.
+_state: dict = {"mode": "exit", "end": None, "raised": None}
 
 
 class Interrupted(KeyboardInterrupt):
@@ -37,6 +38,7 @@ def _handle(signum: int, frame) -> None:
         _state["end"](signum)
     elif _state["mode"] == "raise":
         _state["mode"] = "hold"
+        _state["raised"] = signum
         raise Interrupted(signum)
 
 
@@ -58,13 +60,21 @@ def armed() -> Iterator[None]:
         return
     previous = {signum: signal.getsignal(signum) for signum in SIGNALS}
     install()
-    _state["mode"] = "raise"
+    _state.update(mode="raise", raised=None)
     try:
         yield
     finally:
-        _state["mode"] = "exit"
+        _state.update(mode="exit", raised=None)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def signalled() -> Interrupted | None:
+    """The `Interrupted` a signal raised while the command runs, even where some code
+    swallowed it: Python only prints an exception raised inside a finalizer (a generator
+    closed as it is freed, say), and the command would go on as if no signal had come."""
+    signum = _state["raised"]
+    return None if signum is None else Interrupted(signum)
 
 
 def found_in(error: BaseException) -> Interrupted | None:

@@ -18,10 +18,12 @@ import io
 import json
 import lzma
 import os
+import signal
 import stat
 import subprocess
 import sys
 import tarfile
+import time
 import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -615,6 +617,33 @@ def test_interrupted_scan_writes_its_partial_result_to_the_output_file(tmp_path,
     written = json.loads(out.read_text())
     assert (written["partial"], written["files_scanned"]) == (True, 2)
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+def test_a_signal_whose_exception_some_code_swallowed_still_ends_the_scan_as_interrupted(
+        tmp_path, monkeypatch):
+    from backrooms_scan import scan as scan_module
+
+    real = scan_module.Scanner.iter_input
+    started = []
+
+    def swallowing(self, *args, **kwargs):
+        started.append(True)
+        if len(started) == 2:
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(5)  # the handler raises here, at once
+            except KeyboardInterrupt:
+                pass  # as Python does with an exception raised inside a finalizer
+        yield from real(self, *args, **kwargs)
+
+    monkeypatch.setattr(scan_module.Scanner, "iter_input", swallowing)
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(main, ["scan", "--sample", "-j", "1", "-f", "json", "-o", str(out)])
+    assert result.exit_code == 130
+    assert result.stderr.splitlines()[-1] == (
+        f"backrooms-scan: interrupted; the counts written to {out} are partial")
+    written = json.loads(out.read_text())
+    assert (written["partial"], written["files_scanned"]) == (True, 1)
 
 
 def test_interrupt_while_writing_the_report_leaves_no_file(tmp_path, monkeypatch):
