@@ -12,9 +12,11 @@ process decides) and die quietly on SIGTERM, which is how their pool stops them.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 # mode "exit": before a command runs; "raise": while it runs; "hold": after one was raised.
@@ -59,14 +61,24 @@ def armed() -> Iterator[None]:
         yield
         return
     previous = {signum: signal.getsignal(signum) for signum in SIGNALS}
+    previous_hook = sys.unraisablehook
     install()
     _state.update(mode="raise", raised=None)
+    sys.unraisablehook = partial(_quiet_about_signals, previous_hook)
     try:
         yield
     finally:
         _state.update(mode="exit", raised=None)
+        sys.unraisablehook = previous_hook
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def _quiet_about_signals(report: Callable, unraisable) -> None:
+    """`sys.unraisablehook` while a command runs: an `Interrupted` raised where Python can
+    only drop it (see `signalled`) is not printed as a traceback."""
+    if not isinstance(unraisable.exc_value, Interrupted):
+        report(unraisable)
 
 
 def signalled() -> Interrupted | None:

@@ -646,6 +646,27 @@ def test_a_signal_whose_exception_some_code_swallowed_still_ends_the_scan_as_int
     assert (written["partial"], written["files_scanned"]) == (True, 1)
 
 
+def test_a_signal_raised_inside_a_finalizer_is_not_reported_but_other_errors_are(monkeypatch):
+    from backrooms_scan import interrupt
+
+    reported = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda unraisable: reported.append(
+        type(unraisable.exc_value).__name__))
+
+    def finishing_with(error: BaseException):
+        try:
+            yield
+        finally:
+            raise error
+
+    with interrupt.armed():
+        for error in (interrupt.Interrupted(signal.SIGINT), ValueError("a real bug")):
+            generator = finishing_with(error)
+            next(generator)
+            del generator  # closed as it is freed: Python can only report what it raises
+    assert reported == ["ValueError"]
+
+
 def test_interrupt_while_writing_the_report_leaves_no_file(tmp_path, monkeypatch):
     from backrooms_scan.report.json_summary import JsonReporter
 
