@@ -280,19 +280,25 @@ class _Pass:
                 continue  # runs into the next turn (only possible for raw text)
             spans = found.get(turn_index)
             if spans is None:
-                spans = found[turn_index] = _Spans()
+                spans = found[turn_index] = _Spans(len(texts[turn_index]))
             spans.add(key_index, start - offset, end - offset)
         return texts, found
 
 
+def _offsets_array(largest: int) -> array:
+    """An empty array for key numbers and offsets up to `largest`: 4 bytes an item below
+    2**31, which any text read whole stays under, else 8."""
+    return array("i" if largest < 2**31 else "q")
+
+
 class _Spans:
-    """Key occurrences in one turn, `key, start, end` each in one array: a dense turn
-    holds millions."""
+    """Key occurrences in one turn of `length` characters, `key, start, end` each in one
+    array: a dense turn holds millions."""
 
     __slots__ = ("values",)
 
-    def __init__(self) -> None:
-        self.values = array("q")
+    def __init__(self, length: int) -> None:
+        self.values = _offsets_array(length)
 
     def add(self, key: int, start: int, end: int) -> None:
         self.values.extend((key, start, end))
@@ -435,7 +441,8 @@ class Matcher:
         self, matching_pass: _Pass, turn: Turn, text: str, spans: _Spans
     ) -> _FoundHits | None:
         """The hits in one turn, from its key occurrences in matched (`text`) coordinates."""
-        found = _FoundHits()
+        # Offsets in the folded text, then in the original one.
+        found = _FoundHits(max(len(text), len(turn.text)))
         occurrences: dict[int, list[list[tuple[int, int]]]] = {}
         for key_index, start, end in spans:
             for target in matching_pass.targets[key_index]:
@@ -462,14 +469,14 @@ class Matcher:
 
 class _FoundHits:
     """The hits of one pass in one turn, compactly: (set, pattern) numbers, starts and
-    ends in one array, as in HitList."""
+    ends up to `largest` in one array, as in HitList."""
 
     __slots__ = ("keys", "numbers", "spans")
 
-    def __init__(self) -> None:
+    def __init__(self, largest: int) -> None:
         self.keys: list[tuple[str, str]] = []
         self.numbers: dict[tuple[str, str], int] = {}
-        self.spans = array("q")
+        self.spans = _offsets_array(largest)
 
     def add(self, key: tuple[str, str], start: int, end: int) -> None:
         number = self.numbers.get(key)
@@ -496,13 +503,13 @@ def _sorted_hits(turn: Turn, found: list[_FoundHits]) -> HitList:
 
     Many hits are sorted as packed integers, a range of starts at a time, so a turn
     with millions of hits needs one 8-byte integer per hit while it is sorted, not a
-    tuple or a Python int each."""
+    tuple or a Python int each, and keeps 12 bytes per hit once sorted."""
     if len(found) == 1 and len(found[0].spans) == 3:
         return HitList(turn, found[0].keys, found[0].spans)
     keys = sorted({key for part in found for key in part.keys})
     total = sum(len(part.spans) for part in found) // 3
     if total < FEW_HITS:
-        spans = array("q")
+        spans = _offsets_array(len(turn.text))
         number = {key: index for index, key in enumerate(keys)}
         for start, key, end in sorted((start, key, end) for part in found
                                       for key, start, end in part):
@@ -524,7 +531,7 @@ def _sorted_hits(turn: Turn, found: list[_FoundHits]) -> HitList:
         for number, start, end in zip(values, values, values):
             ranges[start // width].append((start * ranks + ranked[number]) * span + end - start)
         del part, values
-    spans = array("q")
+    spans = _offsets_array(len(turn.text))
     for index in range(count):
         packed = sorted(ranges[index])
         ranges[index] = None
