@@ -74,6 +74,9 @@ SEARCH_WINDOW = 1 << 20
 # about this many at a time.
 FEW_HITS = 1000
 SORT_RANGE = 1 << 18
+# A turn's key occurrences are turned into hits this many numbers (a third as many
+# occurrences) at a time.
+DRAINED_AT_ONCE = 3 * (1 << 16)
 
 
 def available_engines() -> list[str]:
@@ -258,18 +261,24 @@ class _Pass:
             return fold_joined([turn.text for turn in turns])
         return SEPARATOR.join(turn.text for turn in turns)
 
-    def spans_by_turn(self, turns: Sequence[Turn], joined: str
-                      ) -> tuple[list[str], dict[int, _Spans]]:
+    def spans_by_turn(self, turns: Sequence[Turn]) -> tuple[list[str], dict[int, _Spans]]:
         """The matched text of each turn, and (key index, start, end) of every key
         occurrence by turn, in turn coordinates; no texts when nothing occurs."""
         assert self.automaton is not None
+        joined = self.join(turns)
+        texts: list[str] | None = None
+        if self.folded and len(turns) == 1:
+            # One turn is searched in its exact folding, and the joining let go before
+            # its occurrences pile up: a long turn's folding is held once, not twice.
+            texts, starts = split_joined(joined)[0], [0]
+            joined = texts[0]
         occurrences = _find_in_windows(self.automaton, joined, self.longest)
         first = next(occurrences, None)
         if first is None:
             return [], {}
-        if self.folded:
+        if texts is None and self.folded:
             texts, starts = split_joined(joined)
-        else:
+        elif texts is None:
             texts = [turn.text for turn in turns]
             starts = _starts_when_joined(texts)
         found: dict[int, _Spans] = {}
@@ -303,9 +312,15 @@ class _Spans:
     def add(self, key: int, start: int, end: int) -> None:
         self.values.extend((key, start, end))
 
-    def __iter__(self) -> Iterator[tuple[int, int, int]]:
-        values = iter(self.values)
-        return zip(values, values, values)
+    def drain(self) -> Iterator[tuple[int, int, int]]:
+        """Every occurrence, the last ones first, each block let go once given, so a turn's
+        occurrences and the hits made of them are not both held whole."""
+        values = self.values
+        while values:
+            block = values[-DRAINED_AT_ONCE:]
+            del values[-DRAINED_AT_ONCE:]
+            items = iter(block)
+            yield from zip(items, items, items)
 
 
 def _find_in_windows(automaton: _ByScript, text: str, longest: int
@@ -416,9 +431,7 @@ class Matcher:
             if not indices:
                 continue
             searched = turns if len(indices) == len(turns) else [turns[i] for i in indices]
-            joined = matching_pass.join(searched)
-            texts, spans_by_turn = matching_pass.spans_by_turn(searched, joined)
-            del joined  # a long turn's folding is held once, by `texts`
+            texts, spans_by_turn = matching_pass.spans_by_turn(searched)
             while spans_by_turn:  # each turn's occurrences are let go once it has hits
                 searched_index, spans = spans_by_turn.popitem()
                 turn_index = indices[searched_index]
@@ -444,7 +457,7 @@ class Matcher:
         # Offsets in the folded text, then in the original one.
         found = _FoundHits(max(len(text), len(turn.text)))
         occurrences: dict[int, list[list[tuple[int, int]]]] = {}
-        for key_index, start, end in spans:
+        for key_index, start, end in spans.drain():  # in any order: hits are sorted later
             for target in matching_pass.targets[key_index]:
                 if target.word and not is_whole_word(text, start, end):
                     continue
