@@ -266,19 +266,18 @@ class _Pass:
         occurrence by turn, in turn coordinates; no texts when nothing occurs."""
         assert self.automaton is not None
         joined = self.join(turns)
-        texts: list[str] | None = None
         if self.folded and len(turns) == 1:
-            # One turn is searched in its exact folding, and the joining let go before
-            # its occurrences pile up: a long turn's folding is held once, not twice.
-            texts, starts = split_joined(joined)[0], [0]
-            joined = texts[0]
+            # One turn is searched in its exact folding, which splitting then gives back
+            # as it is, and the joining is let go before its occurrences pile up: a long
+            # turn's folding is held once, not twice.
+            joined = split_joined(joined)[0][0]
         occurrences = _find_in_windows(self.automaton, joined, self.longest)
         first = next(occurrences, None)
         if first is None:
             return [], {}
-        if texts is None and self.folded:
+        if self.folded:
             texts, starts = split_joined(joined)
-        elif texts is None:
+        else:
             texts = [turn.text for turn in turns]
             starts = _starts_when_joined(texts)
         found: dict[int, _Spans] = {}
