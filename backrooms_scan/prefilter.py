@@ -280,12 +280,6 @@ class _Literals:
             return None
         return _literal_engine(tuple(self.strings), self._caseless, self._installed)
 
-    @cached_property
-    def _lower(self) -> bool:
-        """Whether the haystack is lowered in ASCII: for a caseless search by an engine
-        that has none."""
-        return self._caseless and not getattr(self._engine, "caseless", False)
-
     def has_strings(self) -> bool:
         return bool(self.strings)
 
@@ -304,7 +298,7 @@ class _Literals:
         """(index in `strings`, start, end) of each occurrence, as `spans_in` finds them,
         all at once: one list from the engine for a haystack of one window."""
         if self._engine is not None and len(haystack) <= _WINDOW + self._overlap:
-            return self._engine.found_in(haystack.lower() if self._lower else haystack)
+            return self._engine.found_in(self._as_searched(haystack))
         return list(self._found_windowed(haystack))
 
     def occur_in(self, haystack: bytes) -> bool:
@@ -329,11 +323,15 @@ class _Literals:
         it): each window runs one string's length past the next one's start, so every
         occurrence lies whole in one."""
         if len(haystack) <= _WINDOW + self._overlap:
-            yield 0, haystack.lower() if self._lower else haystack
+            yield 0, self._as_searched(haystack)
             return
         for start in range(0, len(haystack), _WINDOW):
-            window = haystack[start : start + _WINDOW + self._overlap]
-            yield start, window.lower() if self._lower else window
+            yield start, self._as_searched(haystack[start : start + _WINDOW + self._overlap])
+
+    def _as_searched(self, window: bytes) -> bytes:
+        """The window as the engine looks through it: lowered in ASCII for a caseless
+        search by an engine that has none."""
+        return window.lower() if self._caseless and not self._engine.caseless else window
 
 
 def _installed_engines() -> tuple[str, ...]:
@@ -399,6 +397,8 @@ def _stop(*_match) -> bool:
 
 
 class _AhoCorasickRs:
+    caseless = False
+
     def __init__(self, strings: Sequence[bytes]):
         import ahocorasick_rs
 
@@ -416,6 +416,8 @@ class _AhoCorasickRs:
 
 
 class _PyAhoCorasick:
+    caseless = False
+
     def __init__(self, strings: Sequence[bytes]):
         import ahocorasick
 
