@@ -841,17 +841,12 @@ def _object_records(prefix: bytes, stream: BinaryIO, limit: int | None = None
         raise SkipFile(f"a JSON document of more than {format_size(limit or 0)} is not read"
                        " whole (see --max-record-size)")
     if limit is not None and len(rest) > limit // 4 and (width := _too_wide(rest, limit)):
-        raise SkipFile(f"a JSON document whose text takes more than {format_size(limit)} in"
-                       f" memory ({width} bytes a character, as it holds"
-                       f" {_WIDE_CHARACTERS[width]}) is not read whole (see --max-record-size)")
+        raise SkipFile(f"{_taking_more('a JSON document', limit, width)} is not read whole"
+                       " (see --max-record-size)")
     # decoded once: joining decoded parts would hold the text twice, 4 bytes a character
     data = "".join(read).encode("utf-8", errors="surrogatepass") + rest
     del read, rest
-    return _document_records(_decoded_once(data))
-
-
-def _decoded_once(data: bytes) -> str:
-    return data.decode("utf-8", errors="replace")
+    return _document_records(data.decode("utf-8", errors="replace"))
 
 
 def _parsed(record: _Record) -> bool:
@@ -929,7 +924,6 @@ class _LineRecords:
                 return _line_record(self._number, self._line_number, text, self._lone_cr_seen)
         raise StopIteration
 
-
     def _too_long(self, raw: bytes, width: int = 1) -> _Record:
         """The record of a line longer than the limit, which is read past, not held;
         `width`: the bytes each of its characters would take in memory, when that made
@@ -956,9 +950,13 @@ def _too_long(longer: str, what: str, limit: int, width: int, record: str) -> st
     """Why a JSONL line or array item is not read: `longer` than the limit, or `what`
     whose text takes more in memory, `width` bytes a character."""
     if width > 1:
-        longer = (f"{what} whose text takes more than {format_size(limit)} in memory ({width}"
-                  f" bytes a character, as it holds {_WIDE_CHARACTERS[width]})")
+        longer = _taking_more(what, limit, width)
     return f"{longer}, the most one JSON {record} may hold (see --max-record-size)"
+
+
+def _taking_more(what: str, limit: int, width: int) -> str:
+    return (f"{what} whose text takes more than {format_size(limit)} in memory ({width} bytes"
+            f" a character, as it holds {_WIDE_CHARACTERS[width]})")
 
 
 _NOT_FIRST_BYTES = bytes(range(0x80, 0xC0))  # the bytes of UTF-8 that start no character
