@@ -942,8 +942,13 @@ class _LineRecords:
 # Python keeps a text in 1, 2 or 4 bytes a character, by its widest one: a line of ASCII
 # with one emoji takes 4 times its length, and so does each string parsed from it.
 _WIDE_CHARACTERS = {2: "characters beyond Latin-1", 4: "characters beyond the BMP"}
-_WIDE_BYTES = ((4, re.compile(rb"[\xf0-\xf4]|\\u[dD][89abAB]")),
-               (2, re.compile(rb"[\xc4-\xef]|\\u(?!00)[0-9a-fA-F]{4}")))
+# The lead bytes of UTF-8 characters beyond the BMP (looked for one by one: a search for
+# their class takes ten times as long), those of the others beyond Latin-1, and escapes
+# (a regex finds `\\u` faster than `in` does, among a JSON text's many backslashes).
+_LEADS_BEYOND_BMP = [bytes([lead]) for lead in range(0xF0, 0xF5)]
+_LEAD_BEYOND_LATIN_1 = re.compile(rb"[\xc4-\xef]")
+_ESCAPE_BEYOND_BMP = re.compile(rb"\\u[dD][89abAB]")
+_ESCAPE_BEYOND_LATIN_1 = re.compile(rb"\\u(?!00)[0-9a-fA-F]{4}")
 
 
 def _too_long(longer: str, what: str, limit: int, width: int, record: str) -> str:
@@ -976,9 +981,12 @@ def _too_wide(raw: bytes, limit: int) -> int:
 
 def _width(data: bytes) -> int:
     """The bytes a character of a text holding the UTF-8 (or JSON-escaped) `data` takes."""
-    if data.isascii() and b"\\u" not in data:
-        return 1
-    return next((width for width, wide in _WIDE_BYTES if wide.search(data)), 1)
+    utf8 = not data.isascii()
+    if (utf8 and any(lead in data for lead in _LEADS_BEYOND_BMP)) or _ESCAPE_BEYOND_BMP.search(data):
+        return 4
+    if (utf8 and _LEAD_BEYOND_LATIN_1.search(data)) or _ESCAPE_BEYOND_LATIN_1.search(data):
+        return 2
+    return 1
 
 
 def _characters(data: bytes) -> int:
