@@ -224,6 +224,8 @@ class Prefilter:
         folded = b"\x00".join(windows)
         for char in {self._route_literals.strings[index] for index in set(indexes)}:
             folded = folded.replace(char, self._route_foldings[char])
+        if len(starts) == 1:  # one text: whether a word occurs is all there is to know
+            return {0} if self._holds_word(folded) else set()
         separators = [match.start() for match in _NUL.finditer(folded)]
         hits = {owners[bisect_right(separators, end - 1)]
                 for end in self._words.ends_in(folded)}
@@ -231,6 +233,12 @@ class Prefilter:
             hits.update(owners[index] for index in
                         self._texts_with_wide_words(folded.translate(None, _ASCII_BUT_NUL)))
         return hits
+
+    def _holds_word(self, folded: bytes) -> bool:
+        """Whether NUL-separated windows hold a word, with or without ASCII."""
+        return self._words.occur_in(folded) or (
+            self._wide_words.has_strings()
+            and self._wide_words.occur_in(folded.translate(None, _ASCII_BUT_NUL)))
 
     def _route_windows(self, data: bytes, span_starts: Sequence[int], span_ends: Sequence[int],
                        starts: Sequence[int]) -> tuple[list[bytes], list[int]]:
@@ -240,7 +248,8 @@ class Prefilter:
         between them); and the text each window is from. Built by list operations, not a
         loop per span."""
         reach = self._reach
-        texts = [bisect_right(starts, start) - 1 for start in span_starts]
+        texts = ([0] * len(span_starts) if len(starts) == 1
+                 else [bisect_right(starts, start) - 1 for start in span_starts])
         firsts = [0, *(at for at in range(1, len(span_starts))
                        if span_starts[at] - span_ends[at - 1] > reach or texts[at] != texts[at - 1])]
         lasts = [at - 1 for at in firsts[1:]] + [len(span_starts) - 1]
