@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import itertools
 import multiprocessing
+import multiprocessing.pool
 import os
 import stat
 from collections import Counter, deque
@@ -400,7 +401,20 @@ def _pool(jobs: int, sets: Sequence[PatternSet], options: ScanOptions):
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     with interrupt.blocked():  # workers start with signals held until they ignore SIGINT
-        return context.Pool(jobs, initializer=_start_worker, initargs=(list(sets), options))
+        return _Pool(jobs, initializer=_start_worker, initargs=(list(sets), options),
+                     context=context)
+
+
+class _Pool(multiprocessing.pool.Pool):
+    """A process pool whose worker handler wakes only when a worker ends, the jobs run out
+    or the pool closes, as a thread pool's does. The standard one also wakes whenever a
+    result waits to be read, and spins until its result thread has read it: a third of the
+    main process's CPU in a scan (0.18 s of 0.6 s on the realistic benchmark dump), taken
+    from the workers when they have a core each."""
+
+    def _get_sentinels(self) -> list:
+        notifier = getattr(self, "_change_notifier", None)
+        return [notifier._reader] if notifier is not None else super()._get_sentinels()
 
 
 def worker_size(pool, unit: walk.Found | walk.PathError | walk.Skipped) -> int | None:
