@@ -135,7 +135,7 @@ def time_by_kind(dump: str, engine: str) -> dict[tuple[str, str, str], list[floa
     is the whole of `Scanner.iter_input` for the file, so it holds the others."""
     scanner = Scanner(shipped_sets(), ScanOptions(engine=engine))
     matcher = scanner.matcher
-    totals: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0.0] * 6)
+    totals: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0.0] * (len(STEPS) + 1))
     for item in walk.iter_inputs([dump]):
         if not isinstance(item, walk.Input):
             continue
@@ -150,9 +150,8 @@ def time_by_kind(dump: str, engine: str) -> dict[tuple[str, str, str], list[floa
         ruled_out = readable and not (may_hold_mojibake(data, "utf-8") or matcher.may_hit(data))
         clock.append(time.perf_counter())
         try:
-            if readable:
-                outline = fmt.outline(doc, data) if ruled_out and fmt.outline else None
-                _ = [outline] if outline else list(fmt.load(doc))
+            if readable and not (ruled_out and fmt.outline and fmt.outline(doc, data)):
+                list(fmt.load(doc))
         except SkipFile:
             readable = False
         clock.append(time.perf_counter())
@@ -169,7 +168,7 @@ def print_by_kind(dump: str, engine: str) -> None:
     totals = time_by_kind(dump, engine)
     print(f"\n{'kind of file':38} {'files':>6}  " + "  ".join(f"{s:>9}" for s in STEPS)
           + "   (microseconds a file; scan is the whole of one file)")
-    for kind, (*steps, files) in sorted(totals.items(), key=lambda item: -item[1][4]):
+    for kind, (*steps, files) in sorted(totals.items(), key=lambda item: -item[1][STEPS.index("scan")]):
         print(f"{' / '.join(kind):38} {int(files):6}  "
               + "  ".join(f"{step / files * 1e6:9.0f}" for step in steps))
     before_counting = sum(sum(steps[:3]) for steps in totals.values())
