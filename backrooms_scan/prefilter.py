@@ -25,8 +25,9 @@ hits, and every hit holds one of its pattern's keys.
 
 So text with neither holds no hit, and text with a plain string may. Text with
 route characters is looked at again with each of them replaced by its folding
-(a `bytes.replace` per character present, usually a few): that copy holds W's
-plain string wherever the text's folding holds W, so it decides. Only when an exact
+(a `bytes.replace` per character present, usually a few, or for long stretches mostly
+one `bytes.translate`): that copy holds W's plain string wherever the text's folding
+holds W, so it decides. Only when an exact
 key has no piece to look for is every text left to a slower, exact screen.
 
 Plain strings are searched in any ASCII case by hyperscan's literal matcher where it is
@@ -45,7 +46,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 from itertools import accumulate, chain
 
 from backrooms_scan.foldtables import FoldSources, fold_char, fold_sources
@@ -142,6 +143,14 @@ class Prefilter:
         self._wide_words = _Literals([word.encode("utf-8") for word in sorted(wide)])
         self._pieces = _Literals([piece.encode("utf-8") for piece in sorted(pieces)])
         self._route_literals = _Literals(sorted(self._route_foldings))
+        # The same few route characters recur from one text to the next.
+        self._byte_folding = lru_cache(maxsize=256)(partial(
+            _byte_folding, foldings=self._route_foldings,
+            words=frozenset(byte for word in self._words.strings for byte in word)))
+        # Words without ASCII are looked for in windows folded one replace at a time, but
+        # only when a route character that may stand in one of them is there.
+        self._wide_route = frozenset(char.encode("utf-8") for char in route_chars(wide, sources)
+                                     ) if wide else frozenset()
         self._reach = max((len(word.encode("utf-8")) for word in words), default=0)
 
     def matches(self, data: bytes) -> bool:
@@ -221,24 +230,36 @@ class Prefilter:
             return set()
         indexes, span_starts, span_ends = zip(*found)
         windows, owners = self._route_windows(joined, span_starts, span_ends, starts)
-        folded = b"\x00".join(windows)
-        for char in {self._route_literals.strings[index] for index in set(indexes)}:
-            folded = folded.replace(char, self._route_foldings[char])
+        chars = frozenset(self._route_literals.strings[index] for index in set(indexes))
+        joined_windows = b"\x00".join(windows)
+        folded = self._folded(joined_windows, chars)
+        wide = (self._replaced(joined_windows, chars).translate(None, _ASCII_BUT_NUL)
+                if not chars.isdisjoint(self._wide_route) else None)
         if len(starts) == 1:  # one text: whether a word occurs is all there is to know
-            return {0} if self._holds_word(folded) else set()
+            held = self._words.occur_in(folded) or (wide is not None and self._wide_words.occur_in(wide))
+            return {0} if held else set()
         separators = [match.start() for match in _NUL.finditer(folded)]
         hits = {owners[bisect_right(separators, end - 1)]
                 for end in self._words.ends_in(folded)}
-        if self._wide_words.has_strings():
-            hits.update(owners[index] for index in
-                        self._texts_with_wide_words(folded.translate(None, _ASCII_BUT_NUL)))
+        if wide is not None:
+            hits.update(owners[index] for index in self._texts_with_wide_words(wide))
         return hits
 
-    def _holds_word(self, folded: bytes) -> bool:
-        """Whether NUL-separated windows hold a word, with or without ASCII."""
-        return self._words.occur_in(folded) or (
-            self._wide_words.has_strings()
-            and self._wide_words.occur_in(folded.translate(None, _ASCII_BUT_NUL)))
+    def _folded(self, windows: bytes, chars: frozenset[bytes]) -> bytes:
+        """`windows` with each of the route characters `chars` (UTF-8) replaced by its
+        folding as far as words with ASCII are concerned: most by one `bytes.translate`,
+        the others by a `bytes.replace` each (see `_byte_folding`)."""
+        if len(windows) < _TABLE_WINDOWS:
+            return self._replaced(windows, chars)
+        replaced, table, deleted = self._byte_folding(chars)
+        return self._replaced(windows, replaced).translate(table, deleted)
+
+    def _replaced(self, windows: bytes, chars: Iterable[bytes]) -> bytes:
+        """`windows` with each of the route characters `chars` (UTF-8) replaced by its
+        folding, a `bytes.replace` for each."""
+        for char in chars:
+            windows = windows.replace(char, self._route_foldings[char])
+        return windows
 
     def _route_windows(self, data: bytes, span_starts: Sequence[int], span_ends: Sequence[int],
                        starts: Sequence[int]) -> tuple[list[bytes], list[int]]:
@@ -260,6 +281,51 @@ class Prefilter:
                    for first, last, text in zip(firsts, lasts, owners)]
         return windows, owners
 
+
+def _byte_folding(chars: frozenset[bytes], foldings: dict[bytes, bytes], words: frozenset[int]
+                  ) -> tuple[tuple[bytes, ...], bytes, bytes]:
+    """How to replace each of the route characters `chars` (UTF-8) by its folding (see
+    `foldings`) with as few passes as can be: the characters to replace one by one, and
+    a `bytes.translate` table with the bytes it deletes, for the others.
+
+    The table folds a character to one ASCII byte, or to nothing, by deleting all its
+    bytes but the last and standing that one for its folding; so it takes the characters
+    whose bytes no other character needs otherwise: one that folds to several bytes is
+    replaced, and so is one whose last byte another stands for a different folding with,
+    or deletes (é, ĩ and ũ end in the same byte), and one with a byte of the `words`
+    (the bytes of their UTF-8) or of what the replacements give, as the table leaves
+    those alone. The replacements come first.
+
+    The table may change other characters too, and so what lies between the route
+    characters' occurrences; but an occurrence of a word whose folding needs route
+    characters holds nothing else than them and the word's own characters."""
+    replaced = [char for char in sorted(chars) if len(foldings[char]) > 1]
+    kept = words.union(byte for char in replaced for byte in foldings[char])
+    mapped: dict[int, int] = {}
+    deleted: set[int] = set()
+    for char in sorted(chars.difference(replaced)):
+        *leading, last = char
+        folding = foldings[char]
+        stands = {last: folding[0]} if folding else {}
+        deletes = {*leading} if folding else {*leading, last}
+        clashes = (not kept.isdisjoint({*stands, *deletes})
+                   or not deletes.isdisjoint({*stands, *mapped})  # deleted and standing too
+                   or not deleted.isdisjoint(stands)
+                   or any(mapped.get(byte, folded) != folded for byte, folded in stands.items()))
+        if clashes:
+            replaced.append(char)
+            continue
+        mapped.update(stands)
+        deleted.update(deletes)
+    table = bytearray(range(256))
+    for byte, folded in mapped.items():
+        table[byte] = folded
+    return tuple(replaced), bytes(table), bytes(sorted(deleted))
+
+
+# Windows shorter than this, in all, are folded a replace at a time: working out a table
+# would cost more than the replaces it saves.
+_TABLE_WINDOWS = 2048
 
 # A DFA takes about a microsecond per byte of the strings to build.
 _DFA_BYTES = 100_000
