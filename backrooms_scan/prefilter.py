@@ -27,8 +27,8 @@ So text with neither holds no hit, and text with a plain string may. Text with
 route characters is looked at again with each of them replaced by its folding
 (a `bytes.replace` per character present, usually a few, or for long stretches mostly
 one `bytes.translate`): that copy holds W's plain string wherever the text's folding
-holds W, so it decides. Only when an exact
-key has no piece to look for is every text left to a slower, exact screen.
+holds W, so it decides. Only when an exact key has no piece to look for is every text
+left to a slower, exact screen.
 
 Plain strings are searched in any ASCII case by hyperscan's literal matcher where it is
 installed (a dependency on the platforms it has wheels for), else by Aho-Corasick over the
