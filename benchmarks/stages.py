@@ -52,12 +52,29 @@ def files_of(dump: str) -> Iterator[tuple[str, bytes]]:
                 yield item.path, stream.read()
 
 
+def readable_format(doc: Document) -> formats.Format | None:
+    """The document's format, as the scan decides it, unless its head gets it skipped."""
+    fmt = formats.detect(doc)
+    return fmt if fmt is not None and (fmt.binary or not classify_head(doc.head)) else None
+
+
 def sniffed(dump: str) -> Iterator[tuple[Document, bytes, formats.Format]]:
     for path, data in files_of(dump):
         doc = Document.from_bytes(path, data)
-        fmt = formats.detect(doc)
-        if fmt is not None and (fmt.binary or not classify_head(doc.head)):
+        if (fmt := readable_format(doc)) is not None:
             yield doc, data, fmt
+
+
+def ruled_out(data: bytes, matcher: Matcher) -> bool:
+    """Whether the scan counts the file without matching it (UTF-8 bytes assumed)."""
+    return not (may_hold_mojibake(data, "utf-8") or matcher.may_hit(data))
+
+
+def counted(doc: Document, data: bytes, fmt: formats.Format, outlined: bool) -> list:
+    """The conversations counting reads: the outline of a file `outlined` (ruled out by
+    the prefilter) when its format has one that serves, else all of it."""
+    outline = fmt.outline(doc, data) if outlined and fmt.outline else None
+    return [outline] if outline else list(fmt.load(doc))
 
 
 def stage_read(dump: str) -> tuple[int, int]:
@@ -81,10 +98,8 @@ def stage_count(dump: str, matcher: Matcher) -> int:
     """Turns read, from outlines where the scan reads them so."""
     turns = 0
     for doc, data, fmt in sniffed(dump):
-        ruled_out = not (may_hold_mojibake(data, "utf-8") or matcher.may_hit(data))
-        outline = fmt.outline(doc, data) if ruled_out and fmt.outline else None
         try:
-            conversations = [outline] if outline else list(fmt.load(doc))
+            conversations = counted(doc, data, fmt, ruled_out(data, matcher))
         except SkipFile:
             continue
         turns += sum(len(conversation.turns) for conversation in conversations)
@@ -144,20 +159,19 @@ def time_by_kind(dump: str, engine: str) -> dict[tuple[str, str, str], list[floa
             data = stream.read()
         clock.append(time.perf_counter())
         doc = Document.from_bytes(item.path, data)
-        fmt = formats.detect(doc)
-        readable = fmt is not None and (fmt.binary or not classify_head(doc.head))
+        fmt = readable_format(doc)
         clock.append(time.perf_counter())
-        ruled_out = readable and not (may_hold_mojibake(data, "utf-8") or matcher.may_hit(data))
+        outlined = fmt is not None and ruled_out(data, matcher)
         clock.append(time.perf_counter())
         try:
-            if readable and not (ruled_out and fmt.outline and fmt.outline(doc, data)):
-                list(fmt.load(doc))
+            if fmt is not None:
+                counted(doc, data, fmt, outlined)
         except SkipFile:
-            readable = False
+            fmt = None
         clock.append(time.perf_counter())
         results = list(scanner.iter_input(item))
         clock.append(time.perf_counter())
-        kind = (fmt.name if readable else "skipped", "ruled out" if ruled_out else "read",
+        kind = (fmt.name if fmt else "skipped", "ruled out" if outlined else "read",
                 "hits" if any(result.hit_turns for result in results) else "no hits")
         steps = [later - earlier for earlier, later in pairwise(clock)]
         totals[kind] = [total + step for total, step in zip(totals[kind], [*steps, 1])]
