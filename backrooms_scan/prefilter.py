@@ -232,9 +232,14 @@ class Prefilter:
         windows, owners = self._route_windows(joined, span_starts, span_ends, starts)
         chars = frozenset(self._route_literals.strings[index] for index in set(indexes))
         joined_windows = b"\x00".join(windows)
-        folded = self._folded(joined_windows, chars)
-        wide = (self._replaced(joined_windows, chars).translate(None, _ASCII_BUT_NUL)
-                if not chars.isdisjoint(self._wide_route) else None)
+        # Words without ASCII need every replace, and short windows get them anyway: one
+        # folding then serves words of both kinds.
+        wide_routed = not chars.isdisjoint(self._wide_route)
+        if wide_routed or len(joined_windows) < _TABLE_WINDOWS:
+            folded = self._replaced(joined_windows, chars)
+        else:
+            folded = self._table_folded(joined_windows, chars)
+        wide = folded.translate(None, _ASCII_BUT_NUL) if wide_routed else None
         if len(starts) == 1:  # one text: whether a word occurs is all there is to know
             held = self._words.occur_in(folded) or (wide is not None and self._wide_words.occur_in(wide))
             return {0} if held else set()
@@ -245,12 +250,10 @@ class Prefilter:
             hits.update(owners[index] for index in self._texts_with_wide_words(wide))
         return hits
 
-    def _folded(self, windows: bytes, chars: frozenset[bytes]) -> bytes:
+    def _table_folded(self, windows: bytes, chars: frozenset[bytes]) -> bytes:
         """`windows` with each of the route characters `chars` (UTF-8) replaced by its
         folding as far as words with ASCII are concerned: most by one `bytes.translate`,
         the others by a `bytes.replace` each (see `_byte_folding`)."""
-        if len(windows) < _TABLE_WINDOWS:
-            return self._replaced(windows, chars)
         replaced, table, deleted = self._byte_folding(chars)
         return self._replaced(windows, replaced).translate(table, deleted)
 
